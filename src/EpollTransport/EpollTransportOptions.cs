@@ -1,0 +1,54 @@
+namespace EpollTransport;
+
+/// <summary>
+/// Options for the epoll transport. Bound from the <c>EpollTransport</c> configuration section by
+/// <see cref="Microsoft.AspNetCore.Hosting.WebHostBuilderEpollExtensions.UseEpollTransport(Microsoft.AspNetCore.Hosting.IWebHostBuilder)"/>
+/// and validated when the host starts.
+/// </summary>
+public sealed class EpollTransportOptions
+{
+    /// <summary>The name of the configuration section the options are bound from.</summary>
+    public const string ConfigurationSectionName = "EpollTransport";
+
+    /// <summary>
+    /// Number of dedicated epoll threads. Each owns its own epoll instance and a share of the connections.
+    /// Defaults to 1. Must be between 1 and 256.
+    /// </summary>
+    public int ThreadCount { get; set; } = 1;
+
+    /// <summary>Sets TCP_NODELAY on accepted TCP connections (disables Nagle's algorithm). Defaults to <see langword="true"/>.</summary>
+    public bool NoDelay { get; set; } = true;
+
+    /// <summary>
+    /// Sets TCP_CORK on a TCP connection while a batch of response bytes that needs more than one system call is
+    /// being written, and clears it when the batch is complete, so partial segments are not sent in between.
+    /// Defaults to <see langword="false"/>: a batch that fits one <c>writev</c> gains nothing from corking and would
+    /// pay two extra <c>setsockopt</c> calls.
+    /// </summary>
+    public bool Cork { get; set; }
+
+    /// <summary>The listen backlog passed to <c>listen(2)</c>. Defaults to 512. Must be positive.</summary>
+    public int Backlog { get; set; } = 512;
+
+    /// <summary>
+    /// Bytes received but not yet consumed by the application above which the transport stops reading from the
+    /// socket; reading resumes when the application has consumed down to half of it. Defaults to 1 MiB.
+    /// <see langword="null"/> or 0 means unlimited.
+    /// </summary>
+    public long? MaxReadBufferSize { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Bytes written by the application but not yet sent above which the application's flushes wait; they complete
+    /// again when the transport has sent down to half of it. Defaults to 64 KiB. <see langword="null"/> or 0 means unlimited.
+    /// </summary>
+    public long? MaxWriteBufferSize { get; set; } = 64 * 1024;
+
+    /// <summary>Where the application runs when data arrives. Defaults to <see cref="EpollTransport.ApplicationSchedulingMode.ThreadPool"/>.</summary>
+    public ApplicationSchedulingMode ApplicationSchedulingMode { get; set; } = ApplicationSchedulingMode.ThreadPool;
+
+    /// <summary>
+    /// When <see langword="true"/>, an aborted connection is closed with a FIN (orderly shutdown) instead of the
+    /// default RST. Defaults to <see langword="false"/>, which matches Kestrel's Sockets transport.
+    /// </summary>
+    public bool FinOnError { get; set; }
+}

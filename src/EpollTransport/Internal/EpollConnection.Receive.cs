@@ -1,0 +1,128 @@
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using EpollTransport.Interop;
+using Microsoft.AspNetCore.Connections;
+
+namespace EpollTransport.Internal;
+
+/// <summary>The receive side: socket bytes straight into the input pipe's memory, with back-pressure.</summary>
+internal sealed partial class EpollConnection
+{
+    private readonly Action _onInputFlushCompleted;
+    private ValueTask<FlushResult> _pendingFlush;
+    private bool _readPaused;
+    private bool _readDone;
+
+    private bool WantsToRead => !_readDone && !_readPaused;
+
+    /// <summary>
+    /// One <c>recv</c> per readiness event. The listen and connection sockets are level-triggered, so a socket with
+    /// more data than one buffer holds is simply reported again on the next turn; that keeps one busy upload from
+    /// starving the other connections without any bookkeeping. Memory is taken from the pipe only once epoll has
+    /// said data is there, so an idle connection pins no receive buffer.
+    /// </summary>
+    private unsafe void Receive()
+    {
+        var writer = _input.Writer;
+        var buffer = writer.GetMemory();
+        nint received;
+        fixed (byte* pointer = &MemoryMarshal.GetReference(buffer.Span))
+        {
+            received = Libc.Recv(_fd, pointer, (nuint)buffer.Length, 0);
+        }
+
+        if (received > 0)
+        {
+            writer.Advance((int)received);
+            var flush = writer.FlushAsync();
+            if (!flush.IsCompleted)
+            {
+                // The application has MaxReadBufferSize unconsumed: stop reading until it is down to half.
+                _readPaused = true;
+                _pendingFlush = flush;
+                TransportLog.ConnectionPause(_context.Logger, ConnectionId);
+                UpdateInterest();
+                flush.GetAwaiter().UnsafeOnCompleted(_onInputFlushCompleted);
+            }
+            else if (flush.GetAwaiter().GetResult().IsCompleted)
+            {
+                CompleteInput(null); // The application stopped reading.
+            }
+
+            return;
+        }
+
+        if (received == 0)
+        {
+            TransportLog.ConnectionReadFin(_context.Logger, ConnectionId);
+            CompleteInput(null);
+            return;
+        }
+
+        int errno = NativeErrors.LastErrno;
+        if (errno is Errno.EAGAIN or Errno.EINTR)
+        {
+            return;
+        }
+
+        CompleteInput(ToConnectionException(errno, "recv"));
+    }
+
+    /// <summary>Runs on the loop (the input pipe's writer scheduler) once a paused flush completes.</summary>
+    private void OnInputFlushCompleted()
+    {
+        bool applicationStopped;
+        try
+        {
+            var result = _pendingFlush.GetAwaiter().GetResult();
+            applicationStopped = result.IsCompleted || result.IsCanceled;
+        }
+        catch (InvalidOperationException)
+        {
+            applicationStopped = true; // The writer was completed while the flush waited.
+        }
+
+        _pendingFlush = default;
+        _readPaused = false;
+        if (_closed || _readDone)
+        {
+            return;
+        }
+
+        if (applicationStopped)
+        {
+            CompleteInput(null);
+            return;
+        }
+
+        TransportLog.ConnectionResume(_context.Logger, ConnectionId);
+        UpdateInterest();
+    }
+
+    /// <summary>Ends the input: FIN (null), reset, abort or error. Reading stops for good.</summary>
+    private void CompleteInput(Exception? error)
+    {
+        if (_readDone)
+        {
+            return;
+        }
+
+        _readDone = true;
+        _input.Writer.Complete(error);
+        UpdateInterest();
+    }
+
+    /// <summary>The exception Kestrel expects for a failed socket call: reset, or an IOException carrying the cause.</summary>
+    private Exception ToConnectionException(int errno, string operation)
+    {
+        var socketException = NativeErrors.ToSocketException(errno, operation);
+        if (errno is Errno.ECONNRESET or Errno.EPIPE or Errno.ECONNABORTED)
+        {
+            TransportLog.ConnectionReset(_context.Logger, ConnectionId);
+            return new ConnectionResetException(socketException.Message, socketException);
+        }
+
+        TransportLog.ConnectionError(_context.Logger, ConnectionId, socketException);
+        return new IOException(socketException.Message, socketException);
+    }
+}

@@ -1,0 +1,292 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Threading.Tasks.Sources;
+using EpollTransport.Interop;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using static EpollTransport.Interop.LinuxConstants;
+
+namespace EpollTransport.Internal;
+
+/// <summary>
+/// One accepted socket: Kestrel's <see cref="ConnectionContext"/> on one side, the epoll thread's handler on the other.
+/// </summary>
+/// <remarks>
+/// All socket state is touched only on the owning <see cref="EpollThread"/>; other threads reach the connection through
+/// its pipes (whose transport side is scheduled on that thread) and through <see cref="Abort(ConnectionAbortedException)"/>,
+/// which queues work to it. The receive side lives in <c>EpollConnection.Receive.cs</c>, the send side in
+/// <c>EpollConnection.Send.cs</c>.
+/// </remarks>
+internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler,
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature,
+    IConnectionLifetimeFeature, IConnectionEndPointFeature
+{
+    private static readonly Action<object?> s_abortOnLoop = static state => ((EpollConnection)state!).AbortOnLoop();
+    private static readonly Action<object?> s_start = static state => ((EpollConnection)state!).Start();
+
+    private readonly EpollThread _thread;
+    private readonly EpollTransportContext _context;
+    private readonly FileDescriptorHandle _socket;
+    private readonly int _fd;
+    private readonly bool _isTcp;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+    private readonly CancellationTokenSource _connectionClosedSource = new();
+    private readonly TaskCompletionSource _closedTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private string? _connectionId;
+    private IDictionary<object, object?>? _items;
+
+    // Set once, from any thread, by Abort or a loop fault; its presence is the "aborted" flag.
+    private ConnectionAbortedException? _abortReason;
+
+    // Loop-thread state.
+    private ulong _token;
+    private bool _registered;   // has a handler-table token
+    private bool _watched;      // currently in the epoll set
+    private uint _interest;     // the events it is watched for
+    private bool _closed;
+
+    public EpollConnection(EpollThread thread, EpollTransportContext context, FileDescriptorHandle socket, bool isTcp, EndPoint? localEndPoint, EndPoint? remoteEndPoint)
+    {
+        _thread = thread;
+        _context = context;
+        _socket = socket;
+        _fd = socket.Fd;
+        _isTcp = isTcp;
+        LocalEndPoint = localEndPoint;
+        RemoteEndPoint = remoteEndPoint;
+
+        _input = new Pipe(context.InputOptions(thread));
+        _output = new Pipe(context.OutputOptions(thread));
+        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        ConnectionClosed = _connectionClosedSource.Token;
+        _onInputFlushCompleted = OnInputFlushCompleted;
+
+        var features = new FeatureCollection();
+        features.Set<IConnectionIdFeature>(this);
+        features.Set<IConnectionTransportFeature>(this);
+        features.Set<IConnectionItemsFeature>(this);
+        features.Set<IMemoryPoolFeature>(this);
+        features.Set<IConnectionLifetimeFeature>(this);
+        features.Set<IConnectionEndPointFeature>(this);
+        Features = features;
+    }
+
+    public override string ConnectionId
+    {
+        get => _connectionId ??= ConnectionIds.Next();
+        set => _connectionId = value;
+    }
+
+    public override IFeatureCollection Features { get; }
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new ConnectionItems();
+        set => _items = value;
+    }
+
+    public override IDuplexPipe Transport { get; set; }
+
+    public override CancellationToken ConnectionClosed { get; set; }
+
+    public MemoryPool<byte> MemoryPool => _context.MemoryPool;
+
+    /// <summary>Completes when the socket has been closed and <see cref="ConnectionClosed"/> has fired.</summary>
+    public Task Closed => _closedTask.Task;
+
+    private bool IsAborted => Volatile.Read(ref _abortReason) is not null;
+
+    /// <summary>Starts the connection on its epoll thread (directly when already there).</summary>
+    public void StartOnLoop()
+    {
+        if (_thread.IsCurrentThread)
+        {
+            Start();
+        }
+        else
+        {
+            _thread.Schedule(s_start, this);
+        }
+    }
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        if (Interlocked.CompareExchange(ref _abortReason, abortReason, null) is not null)
+        {
+            return;
+        }
+
+        // Wakes the send loop wherever it waits for application data; the loop itself then does the rest.
+        _output.Reader.CancelPendingRead();
+        _thread.Schedule(s_abortOnLoop, this);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        // Kestrel is done with the connection: completing the application's ends lets both loops finish.
+        _input.Reader.Complete();
+        _output.Writer.Complete();
+        await _closedTask.Task.ConfigureAwait(false);
+        _connectionClosedSource.Dispose();
+    }
+
+    private void Start()
+    {
+        if (IsAborted)
+        {
+            // Aborted before it ever reached the loop (listener disposed with connections still queued).
+            _closed = true;
+            _socket.Dispose();
+            _input.Writer.Complete(_abortReason);
+            _output.Reader.Complete(_abortReason);
+            ReportClosed();
+            return;
+        }
+
+        _token = _thread.Register(this, _fd, EPOLLIN);
+        _registered = true;
+        _watched = true;
+        _interest = EPOLLIN;
+        _ = SendLoopAsync();
+    }
+
+    void IEpollHandler.OnEvents(uint events)
+    {
+        if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && WantsToRead)
+        {
+            Receive();
+        }
+
+        if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0 && _waitingWritable)
+        {
+            SignalWritable();
+        }
+        else
+        {
+            UpdateInterest();
+        }
+    }
+
+    void IEpollHandler.OnLoopFault(Exception exception) =>
+        CloseNow(new ConnectionAbortedException("The epoll transport closed the connection after an unexpected error.", exception));
+
+    void IEpollHandler.OnThreadStopping() =>
+        CloseNow(new ConnectionAbortedException("The epoll transport is shutting down."));
+
+    private void AbortOnLoop()
+    {
+        if (_closed || _sendDone)
+        {
+            return;
+        }
+
+        CompleteInput(_abortReason);
+        if (_waitingWritable)
+        {
+            SignalWritable();
+        }
+    }
+
+    /// <summary>
+    /// Makes the epoll registration match what the connection waits for. A socket waiting for nothing is taken out
+    /// of the epoll set entirely: epoll reports EPOLLHUP/EPOLLERR whatever the mask, and with level triggering a
+    /// reset socket whose application has not finished yet would otherwise wake the loop on every turn.
+    /// </summary>
+    private void UpdateInterest()
+    {
+        if (_closed || !_registered)
+        {
+            return;
+        }
+
+        uint desired = (WantsToRead ? EPOLLIN : 0) | (_waitingWritable ? EPOLLOUT : 0);
+        if (desired == 0)
+        {
+            if (_watched)
+            {
+                _thread.Unwatch(_fd);
+                _watched = false;
+            }
+        }
+        else if (!_watched || desired != _interest)
+        {
+            if (!_thread.Watch(_fd, _token, desired, _watched))
+            {
+                NativeErrors.ThrowLast("epoll_ctl");
+            }
+
+            _watched = true;
+        }
+
+        _interest = desired;
+    }
+
+    /// <summary>Closes the socket immediately with RST; used when the loop cannot go on with this connection.</summary>
+    private void CloseNow(ConnectionAbortedException reason)
+    {
+        Interlocked.CompareExchange(ref _abortReason, reason, null);
+        if (_closed)
+        {
+            return;
+        }
+
+        _output.Reader.CancelPendingRead();
+        CompleteInput(_abortReason);
+        if (_isTcp)
+        {
+            SocketOptions.TrySetAbortiveClose(_fd);
+        }
+
+        if (_waitingWritable)
+        {
+            SignalWritable();
+        }
+
+        Close();
+    }
+
+    /// <summary>Closes the descriptor (exactly once, on the loop thread) and reports the connection closed.</summary>
+    private void Close()
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        _closed = true;
+        if (_registered)
+        {
+            // Forget the token first: an event for this socket later in the current batch must find nothing.
+            // close(2) itself removes the descriptor from the epoll set.
+            _thread.Unregister(_token);
+            _registered = false;
+        }
+
+        _socket.Dispose();
+        ReportClosed();
+    }
+
+    private void ReportClosed() =>
+        System.Threading.ThreadPool.UnsafeQueueUserWorkItem(static connection =>
+        {
+            try
+            {
+                connection._connectionClosedSource.Cancel();
+            }
+            finally
+            {
+                connection._closedTask.TrySetResult();
+            }
+        }, this, preferLocal: false);
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

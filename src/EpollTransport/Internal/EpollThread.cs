@@ -1,0 +1,377 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using EpollTransport.Interop;
+using Microsoft.Extensions.Logging;
+using static EpollTransport.Interop.LinuxConstants;
+
+namespace EpollTransport.Internal;
+
+/// <summary>
+/// One dedicated thread that owns an epoll instance and every socket registered in it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each turn of the loop runs the work other threads queued (flushes, aborts, new connections), fires due timers,
+/// then blocks in <c>epoll_wait</c> and dispatches the readiness it reports. Every system call on a registered
+/// socket, including the final <c>close</c>, happens on this thread, so no descriptor number is ever used by one
+/// thread while another closes (and the kernel reuses) it.
+/// </para>
+/// <para>
+/// The thread is also a <see cref="PipeScheduler"/>: the transport side of every connection's pipes is scheduled
+/// here, so an application flush from any thread only queues a continuation, and all flushes that arrive while
+/// the loop is busy are written in the next turn, before it sleeps again.
+/// </para>
+/// <para>
+/// Other threads wake the loop by writing an <c>eventfd</c> registered in the same epoll set (the self-pipe trick).
+/// They write it only when the loop has announced it may be about to sleep, so a busy loop costs producers nothing.
+/// </para>
+/// </remarks>
+internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
+{
+    private const int MaxEventsPerWait = 256;
+
+    private readonly ILogger _logger;
+    private readonly FileDescriptorHandle _epoll;
+    private readonly FileDescriptorHandle _wakeEvent;
+    private readonly EpollEventBuffer _events = new(MaxEventsPerWait);
+    private readonly HandlerTable _handlers = new();
+    private readonly ConcurrentQueue<WorkItem> _workQueue = new();
+    private readonly List<Timer> _timers = [];
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // 1 while the loop may be blocked in epoll_wait; producers that see it reset it and write the eventfd.
+    private int _mayBeSleeping;
+    private volatile bool _stopRequested;
+
+    // Set once the loop has stopped running work (Interlocked, so it is ordered against the queue operations).
+    private int _exited;
+    private bool _released;
+
+    public EpollThread(int index, ILogger logger)
+    {
+        Index = index;
+        _logger = logger;
+
+        int epollFd = Libc.EpollCreate1(EPOLL_CLOEXEC);
+        if (epollFd < 0)
+        {
+            NativeErrors.ThrowLast("epoll_create1");
+        }
+
+        _epoll = new FileDescriptorHandle(epollFd);
+
+        int eventFd = Libc.EventFd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (eventFd < 0)
+        {
+            int errno = NativeErrors.LastErrno;
+            _epoll.Dispose();
+            throw NativeErrors.ToSocketException(errno, "eventfd");
+        }
+
+        _wakeEvent = new FileDescriptorHandle(eventFd);
+        Register(this, eventFd, EPOLLIN);
+
+        IoVectors = (Libc.IoVector*)NativeMemory.Alloc(IOV_MAX, (nuint)sizeof(Libc.IoVector));
+        _thread = new Thread(Run) { Name = $"epoll-{index}", IsBackground = true };
+    }
+
+    public int Index { get; }
+
+    /// <summary>Scratch iovec array for gather writes; only the loop thread uses it, one send at a time.</summary>
+    public Libc.IoVector* IoVectors { get; }
+
+    /// <summary>Scratch pin handles matching <see cref="IoVectors"/>.</summary>
+    public MemoryHandle[] PinHandles { get; } = new MemoryHandle[IOV_MAX];
+
+    public bool IsCurrentThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
+
+    public void Start() => _thread.Start();
+
+    /// <inheritdoc />
+    public override void Schedule(Action<object?> action, object? state)
+    {
+        _workQueue.Enqueue(new WorkItem(action, state));
+        if (Volatile.Read(ref _exited) == 1)
+        {
+            // The loop is gone; run the work elsewhere so nothing waits forever. Whatever it touches has
+            // already been closed by OnThreadStopping.
+            DrainToThreadPool();
+            return;
+        }
+
+        WakeIfSleeping();
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the loop and completes when it has run (or failed).</summary>
+    public Task InvokeAsync(Action action)
+    {
+        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Schedule(static state =>
+        {
+            var (action, completion) = ((Action, TaskCompletionSource))state!;
+            try
+            {
+                action();
+                completion.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                completion.TrySetException(ex);
+            }
+        }, (action, completion));
+        return completion.Task;
+    }
+
+    /// <summary>Registers <paramref name="fd"/> for <paramref name="events"/>; returns the token events will carry.</summary>
+    public ulong Register(IEpollHandler handler, int fd, uint events)
+    {
+        ulong token = _handlers.Add(handler);
+        if (!Control(EPOLL_CTL_ADD, fd, events, token))
+        {
+            int errno = NativeErrors.LastErrno;
+            _handlers.Remove(token);
+            throw NativeErrors.ToSocketException(errno, "epoll_ctl(ADD)");
+        }
+
+        return token;
+    }
+
+    /// <summary>Changes the interest mask of a registered descriptor, or adds it again after <see cref="Unwatch"/>.</summary>
+    public bool Watch(int fd, ulong token, uint events, bool isRegistered) =>
+        Control(isRegistered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, events, token);
+
+    /// <summary>Removes a descriptor from the epoll set but keeps its handler (so it can be watched again).</summary>
+    public bool Unwatch(int fd) => Control(EPOLL_CTL_DEL, fd, 0, 0);
+
+    /// <summary>Forgets a handler; later events carrying its token are dropped. Call before closing its descriptor.</summary>
+    public void Unregister(ulong token) => _handlers.Remove(token);
+
+    /// <summary>Runs <paramref name="action"/> on the loop after <paramref name="delayMilliseconds"/>.</summary>
+    public void AddTimer(int delayMilliseconds, Action<object?> action, object? state) =>
+        _timers.Add(new Timer(Environment.TickCount64 + delayMilliseconds, action, state));
+
+    /// <summary>Stops the loop, closes every handler still registered and releases the epoll resources.</summary>
+    public Task StopAsync()
+    {
+        _stopRequested = true;
+        if (_thread.ThreadState.HasFlag(ThreadState.Unstarted))
+        {
+            Interlocked.Exchange(ref _exited, 1);
+            ReleaseResources();
+            DrainToThreadPool();
+            _stopped.TrySetResult();
+        }
+        else
+        {
+            Interlocked.Exchange(ref _mayBeSleeping, 1);
+            WakeIfSleeping();
+        }
+
+        return _stopped.Task;
+    }
+
+    private bool Control(int operation, int fd, uint events, ulong token)
+    {
+        ObjectDisposedException.ThrowIf(_released, this);
+        byte* epollEvent = stackalloc byte[16];
+        EpollEventBuffer.Encode(epollEvent, events, token);
+        return Libc.EpollCtl(_epoll.Fd, operation, fd, epollEvent) == 0;
+    }
+
+    private void WakeIfSleeping()
+    {
+        if (Volatile.Read(ref _mayBeSleeping) == 1 && Interlocked.Exchange(ref _mayBeSleeping, 0) == 1)
+        {
+            ulong one = 1;
+            // EAGAIN means the counter is already non-zero: the loop will wake anyway.
+            _ = Libc.Write(_wakeEvent.Fd, &one, sizeof(ulong));
+        }
+    }
+
+    private void Run()
+    {
+        try
+        {
+            while (!_stopRequested)
+            {
+                RunQueuedWork();
+                int timeout = RunDueTimers();
+
+                // Announce a possible sleep, then look at the queue once more: a producer that enqueued before
+                // seeing the flag is caught by this check, one that enqueued after it will write the eventfd.
+                Interlocked.Exchange(ref _mayBeSleeping, 1);
+                if (!_workQueue.IsEmpty || _stopRequested)
+                {
+                    timeout = 0;
+                }
+
+                int count = Libc.EpollWait(_epoll.Fd, _events.Pointer, _events.Capacity, timeout);
+                Volatile.Write(ref _mayBeSleeping, 0);
+
+                if (count < 0)
+                {
+                    int errno = NativeErrors.LastErrno;
+                    if (errno == Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    throw NativeErrors.ToSocketException(errno, "epoll_wait");
+                }
+
+                for (int i = 0; i < count; i++)
+                {
+                    Dispatch(_handlers.Get(_events.GetData(i)), _events.GetEvents(i));
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            // Only epoll_wait itself failing lands here; handler errors are contained in Dispatch.
+            TransportLog.LoopError(_logger, Index, ex);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _exited, 1);
+            RunQueuedWork(); // What was queued before the stop still finds its handlers alive.
+            foreach (var handler in _handlers.Snapshot())
+            {
+                if (!ReferenceEquals(handler, this))
+                {
+                    handler.OnThreadStopping();
+                }
+            }
+
+            ReleaseResources();
+            DrainToThreadPool();
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void Dispatch(IEpollHandler? handler, uint events)
+    {
+        if (handler is null)
+        {
+            return; // Stale event for a handler removed earlier in this batch.
+        }
+
+        try
+        {
+            handler.OnEvents(events);
+        }
+        catch (Exception ex)
+        {
+            Fault(handler, ex);
+        }
+    }
+
+    private void Fault(IEpollHandler handler, Exception exception)
+    {
+        TransportLog.LoopError(_logger, Index, exception);
+        try
+        {
+            handler.OnLoopFault(exception);
+        }
+        catch (Exception inner)
+        {
+            TransportLog.LoopError(_logger, Index, inner);
+        }
+    }
+
+    private void RunQueuedWork()
+    {
+        // Bounded to what is queued now, so work that keeps re-queuing itself cannot starve the sockets.
+        int pending = _workQueue.Count;
+        while (pending-- > 0 && _workQueue.TryDequeue(out var item))
+        {
+            try
+            {
+                item.Action(item.State);
+            }
+            catch (Exception ex)
+            {
+                if (item.State is IEpollHandler handler)
+                {
+                    Fault(handler, ex);
+                }
+                else
+                {
+                    TransportLog.LoopError(_logger, Index, ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>Fires due timers; returns the epoll_wait timeout until the next one (-1: none).</summary>
+    private int RunDueTimers()
+    {
+        if (_timers.Count == 0)
+        {
+            return -1;
+        }
+
+        long now = Environment.TickCount64;
+        long next = long.MaxValue;
+        for (int i = _timers.Count - 1; i >= 0; i--)
+        {
+            var timer = _timers[i];
+            if (timer.DueTicks <= now)
+            {
+                _timers.RemoveAt(i);
+                try
+                {
+                    timer.Action(timer.State);
+                }
+                catch (Exception ex)
+                {
+                    TransportLog.LoopError(_logger, Index, ex);
+                }
+            }
+            else
+            {
+                next = Math.Min(next, timer.DueTicks);
+            }
+        }
+
+        return next == long.MaxValue ? -1 : (int)Math.Clamp(next - now, 0, int.MaxValue);
+    }
+
+    private void DrainToThreadPool()
+    {
+        while (_workQueue.TryDequeue(out var item))
+        {
+            System.Threading.ThreadPool.UnsafeQueueUserWorkItem(item.Action, item.State, preferLocal: false);
+        }
+    }
+
+    private void ReleaseResources()
+    {
+        _released = true;
+        _events.Dispose();
+        NativeMemory.Free(IoVectors);
+        _wakeEvent.Dispose();
+        _epoll.Dispose();
+    }
+
+    void IEpollHandler.OnEvents(uint events)
+    {
+        // The eventfd only wakes the loop; reset its counter so level-triggered epoll stops reporting it.
+        ulong value;
+        _ = Libc.Read(_wakeEvent.Fd, &value, sizeof(ulong));
+    }
+
+    void IEpollHandler.OnLoopFault(Exception exception)
+    {
+    }
+
+    void IEpollHandler.OnThreadStopping()
+    {
+    }
+
+    private readonly record struct WorkItem(Action<object?> Action, object? State);
+
+    private readonly record struct Timer(long DueTicks, Action<object?> Action, object? State);
+}

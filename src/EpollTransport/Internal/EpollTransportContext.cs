@@ -1,0 +1,71 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+
+namespace EpollTransport.Internal;
+
+/// <summary>What every connection and listener of one <see cref="EpollTransportFactory"/> shares: options, logger, memory and threads.</summary>
+internal sealed class EpollTransportContext
+{
+    private readonly PipeOptions[] _inputOptions;
+    private readonly PipeOptions[] _outputOptions;
+    private int _nextThread;
+
+    public EpollTransportContext(EpollTransportOptions options, ILogger logger, MemoryPool<byte> memoryPool, EpollThread[] threads)
+    {
+        Options = options;
+        Logger = logger;
+        MemoryPool = memoryPool;
+        Threads = threads;
+
+        var applicationScheduler = options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline
+            ? PipeScheduler.Inline
+            : PipeScheduler.ThreadPool;
+        long maxRead = options.MaxReadBufferSize ?? 0;
+        long maxWrite = options.MaxWriteBufferSize ?? 0;
+        int segmentSize = memoryPool.MaxBufferSize > 0 ? memoryPool.MaxBufferSize : 4096;
+
+        // The transport's side of both pipes is scheduled on the connection's epoll thread: resuming a paused
+        // read and picking up an application flush are loop work. The application's side uses the chosen mode.
+        _inputOptions = Array.ConvertAll(threads, thread => new PipeOptions(
+            memoryPool,
+            readerScheduler: applicationScheduler,
+            writerScheduler: thread,
+            pauseWriterThreshold: maxRead,
+            resumeWriterThreshold: maxRead / 2,
+            minimumSegmentSize: segmentSize,
+            useSynchronizationContext: false));
+        _outputOptions = Array.ConvertAll(threads, thread => new PipeOptions(
+            memoryPool,
+            readerScheduler: thread,
+            writerScheduler: applicationScheduler,
+            pauseWriterThreshold: maxWrite,
+            resumeWriterThreshold: maxWrite / 2,
+            minimumSegmentSize: segmentSize,
+            useSynchronizationContext: false));
+    }
+
+    public EpollTransportOptions Options { get; }
+
+    public ILogger Logger { get; }
+
+    public MemoryPool<byte> MemoryPool { get; }
+
+    public EpollThread[] Threads { get; }
+
+    public PipeOptions InputOptions(EpollThread thread) => _inputOptions[thread.Index];
+
+    public PipeOptions OutputOptions(EpollThread thread) => _outputOptions[thread.Index];
+
+    /// <summary>The thread the next accepted connection goes to (round robin).</summary>
+    public EpollThread NextThread()
+    {
+        if (Threads.Length == 1)
+        {
+            return Threads[0];
+        }
+
+        uint next = (uint)Interlocked.Increment(ref _nextThread);
+        return Threads[next % (uint)Threads.Length];
+    }
+}

@@ -1,0 +1,219 @@
+using System.Net;
+using System.Threading.Channels;
+using EpollTransport.Interop;
+using Microsoft.AspNetCore.Connections;
+using static EpollTransport.Interop.LinuxConstants;
+
+namespace EpollTransport.Internal;
+
+/// <summary>
+/// A listen socket registered on its home epoll thread. Accepts connections, hands each to an epoll thread
+/// (round robin) and queues it for Kestrel's accept loop.
+/// </summary>
+internal sealed unsafe class ListenSocket : IEpollHandler
+{
+    // Bounded so one listener with a deep backlog cannot starve the connections sharing its thread;
+    // the level-triggered listen socket is reported again on the next turn if more are waiting.
+    private const int MaxAcceptsPerEvent = 64;
+    private const int FirstBackoffMilliseconds = 50;
+    private const int MaxBackoffMilliseconds = 1000;
+
+    private static readonly Action<object?> s_retryAccept = static state => ((ListenSocket)state!).RetryAfterBackoff();
+
+    private readonly EpollThread _home;
+    private readonly EpollTransportContext _context;
+    private readonly BoundListenSocket _bound;
+    private readonly int _fd;
+    private readonly ChannelWriter<EpollConnection> _accepted;
+    private readonly IPEndPoint? _fixedLocalEndPoint;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ulong _token;
+    private bool _isClosed;
+    private int _backoffMilliseconds;
+
+    public ListenSocket(EpollThread home, EpollTransportContext context, BoundListenSocket bound, ChannelWriter<EpollConnection> accepted)
+    {
+        _home = home;
+        _context = context;
+        _bound = bound;
+        _fd = bound.Handle.Fd;
+        _accepted = accepted;
+
+        // A listener on one specific address gives every connection that local address: no getsockname per accept.
+        if (bound.EndPoint is IPEndPoint ip && !ip.Address.Equals(IPAddress.Any) && !ip.Address.Equals(IPAddress.IPv6Any))
+        {
+            _fixedLocalEndPoint = ip;
+        }
+    }
+
+    public EpollThread Home => _home;
+
+    /// <summary>Completes when the listen descriptor has been closed.</summary>
+    public Task Closed => _closed.Task;
+
+    /// <summary>Registers with the home thread. Runs on that thread.</summary>
+    public void Start()
+    {
+        try
+        {
+            _token = _home.Register(this, _fd, EPOLLIN);
+        }
+        catch
+        {
+            Close();
+            throw;
+        }
+    }
+
+    /// <summary>Stops accepting and closes the listen socket. Runs on the home thread.</summary>
+    public void Close()
+    {
+        if (_isClosed)
+        {
+            return;
+        }
+
+        _isClosed = true;
+        _home.Unregister(_token);
+        _bound.Handle.Dispose();
+        if (_bound.UnixSocketPath is { } path)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (IOException)
+            {
+                // Someone else removed or replaced it; nothing of ours is left to clean up.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        _accepted.TryComplete();
+        _closed.TrySetResult();
+    }
+
+    void IEpollHandler.OnEvents(uint events) => AcceptBatch();
+
+    void IEpollHandler.OnLoopFault(Exception exception)
+    {
+        TransportLog.AcceptStopped(_context.Logger, _bound.EndPoint.ToString() ?? "", exception);
+        Close();
+    }
+
+    void IEpollHandler.OnThreadStopping() => Close();
+
+    private void AcceptBatch()
+    {
+        byte* address = stackalloc byte[SocketAddresses.MaxLength];
+        for (int i = 0; i < MaxAcceptsPerEvent && !_isClosed; i++)
+        {
+            int addressLength = SocketAddresses.MaxLength;
+            int fd = Libc.Accept4(_fd, address, &addressLength, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd >= 0)
+            {
+                OnAccepted(fd, new ReadOnlySpan<byte>(address, Math.Min(addressLength, SocketAddresses.MaxLength)));
+                continue;
+            }
+
+            int errno = NativeErrors.LastErrno;
+            switch (errno)
+            {
+                case Errno.EAGAIN:
+                    RecoverFromBackoff();
+                    return;
+
+                // The connection died in the backlog, or a firewall refused it: only that connection is affected.
+                case Errno.EINTR or Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM
+                    or Errno.ENETDOWN or Errno.ENETUNREACH or Errno.EHOSTUNREACH or Errno.ETIMEDOUT:
+                    continue;
+
+                // Out of descriptors or memory. The level-triggered listen socket would fire again at once and spin
+                // a core, so stop watching it and try again later; clients wait in the backlog meanwhile.
+                case Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM:
+                    BackOff(errno);
+                    return;
+
+                default:
+                    TransportLog.AcceptStopped(_context.Logger, _bound.EndPoint.ToString() ?? "", NativeErrors.ToSocketException(errno, "accept4"));
+                    Close();
+                    return;
+            }
+        }
+    }
+
+    private void OnAccepted(int fd, ReadOnlySpan<byte> peerAddress)
+    {
+        var handle = new FileDescriptorHandle(fd);
+        EndPoint? local;
+        EndPoint? remote;
+        if (_bound.IsTcp)
+        {
+            if (_context.Options.NoDelay)
+            {
+                // Best effort, as in the Sockets transport: a connection that cannot take it still works.
+                SocketOptions.TrySetInt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+            }
+
+            remote = SocketAddresses.ToIPEndPoint(peerAddress);
+            local = _fixedLocalEndPoint ?? SocketAddresses.GetLocalIPEndPoint(fd);
+        }
+        else
+        {
+            local = _bound.EndPoint;
+            remote = null;
+        }
+
+        var thread = _context.NextThread();
+        var connection = new EpollConnection(thread, _context, handle, _bound.IsTcp, local, remote);
+        TransportLog.ConnectionAccepted(_context.Logger, connection.ConnectionId, remote?.ToString(), thread.Index);
+        connection.StartOnLoop();
+        if (!_accepted.TryWrite(connection))
+        {
+            connection.Abort(new ConnectionAbortedException("The listener was closed before the connection was accepted."));
+        }
+
+        RecoverFromBackoff();
+    }
+
+    private void BackOff(int errno)
+    {
+        bool firstInEpisode = _backoffMilliseconds == 0;
+        _backoffMilliseconds = firstInEpisode ? FirstBackoffMilliseconds : Math.Min(_backoffMilliseconds * 2, MaxBackoffMilliseconds);
+        if (firstInEpisode)
+        {
+            // Logged once per episode, not once per retry.
+            TransportLog.AcceptError(_context.Logger, _bound.EndPoint.ToString() ?? "", NativeErrors.ToSocketException(errno, "accept4").Message, _backoffMilliseconds);
+            _home.Unwatch(_fd);
+        }
+
+        _home.AddTimer(_backoffMilliseconds, s_retryAccept, this);
+    }
+
+    /// <summary>Runs on the timer: either accepting works again (and the socket is watched again) or it backs off longer.</summary>
+    private void RetryAfterBackoff()
+    {
+        if (!_isClosed)
+        {
+            AcceptBatch();
+        }
+    }
+
+    private void RecoverFromBackoff()
+    {
+        if (_backoffMilliseconds == 0)
+        {
+            return;
+        }
+
+        _backoffMilliseconds = 0;
+        TransportLog.AcceptResumed(_context.Logger, _bound.EndPoint.ToString() ?? "");
+        if (!_home.Watch(_fd, _token, EPOLLIN, isRegistered: false))
+        {
+            TransportLog.AcceptStopped(_context.Logger, _bound.EndPoint.ToString() ?? "", NativeErrors.ToSocketException(NativeErrors.LastErrno, "epoll_ctl"));
+            Close();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+namespace EpollTransport.Interop;
+
+/// <summary>Linux ABI constants (identical on x86-64 and arm64) used by the transport.</summary>
+internal static class LinuxConstants
+{
+    // Address families.
+    internal const int AF_UNIX = 1;
+    internal const int AF_INET = 2;
+    internal const int AF_INET6 = 10;
+
+    // Socket types and creation flags.
+    internal const int SOCK_STREAM = 1;
+    internal const int SOCK_NONBLOCK = 0x800;
+    internal const int SOCK_CLOEXEC = 0x80000;
+
+    // Socket options.
+    internal const int SOL_SOCKET = 1;
+    internal const int SO_REUSEADDR = 2;
+    internal const int SO_TYPE = 3;
+    internal const int SO_ERROR = 4;
+    internal const int SO_LINGER = 13;
+    internal const int SO_DOMAIN = 39;
+    internal const int IPPROTO_TCP = 6;
+    internal const int TCP_NODELAY = 1;
+    internal const int TCP_CORK = 3;
+    internal const int IPPROTO_IPV6 = 41;
+    internal const int IPV6_V6ONLY = 26;
+
+    // send/recv flags.
+    internal const int MSG_NOSIGNAL = 0x4000;
+
+    // shutdown(2).
+    internal const int SHUT_WR = 1;
+    internal const int SHUT_RDWR = 2;
+
+    // fcntl(2).
+    internal const int F_GETFL = 3;
+    internal const int F_SETFL = 4;
+    internal const int O_NONBLOCK = 0x800;
+
+    // epoll.
+    internal const int EPOLL_CLOEXEC = 0x80000;
+    internal const int EPOLL_CTL_ADD = 1;
+    internal const int EPOLL_CTL_DEL = 2;
+    internal const int EPOLL_CTL_MOD = 3;
+    internal const uint EPOLLIN = 0x001;
+    internal const uint EPOLLOUT = 0x004;
+    internal const uint EPOLLERR = 0x008;
+    internal const uint EPOLLHUP = 0x010;
+
+    // eventfd.
+    internal const int EFD_NONBLOCK = 0x800;
+    internal const int EFD_CLOEXEC = 0x80000;
+
+    // Largest number of iovecs one sendmsg accepts (IOV_MAX).
+    internal const int IOV_MAX = 1024;
+}
