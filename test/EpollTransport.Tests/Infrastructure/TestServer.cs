@@ -1,0 +1,82 @@
+using System.Net;
+using EpollTransport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace EpollTransport.Tests.Infrastructure;
+
+/// <summary>A real Kestrel host on the epoll transport, bound to loopback port 0 unless the test says otherwise.</summary>
+internal sealed class EpollTestServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private EpollTestServer(WebApplication app, LogRecorder logs)
+    {
+        _app = app;
+        Logs = logs;
+    }
+
+    public LogRecorder Logs { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The addresses Kestrel reports after binding (port 0 resolved).</summary>
+    public IReadOnlyList<string> Addresses =>
+        _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+
+    /// <summary>The first bound TCP endpoint.</summary>
+    public IPEndPoint EndPoint => Addresses.Select(ParseIPEndPoint).OfType<IPEndPoint>().First();
+
+    public static async Task<EpollTestServer> StartAsync(
+        Action<KestrelServerOptions> configureKestrel,
+        Action<EpollTransportOptions>? configureTransport = null,
+        Action<WebApplication>? configureApp = null,
+        Action<WebApplicationBuilder>? configureBuilder = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        var logs = new LogRecorder();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.AddProvider(logs);
+        builder.WebHost.UseEpollTransport(options => configureTransport?.Invoke(options));
+        builder.WebHost.ConfigureKestrel(configureKestrel);
+        configureBuilder?.Invoke(builder);
+
+        var app = builder.Build();
+        configureApp?.Invoke(app);
+        try
+        {
+            await app.StartAsync().WaitAsync(TestTimeouts.Operation);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        return new EpollTestServer(app, logs);
+    }
+
+    /// <summary>An HTTP/1.1 server on 127.0.0.1:0 with the given endpoints.</summary>
+    public static Task<EpollTestServer> StartHttpAsync(Action<WebApplication> configureApp, Action<EpollTransportOptions>? configureTransport = null) =>
+        StartAsync(kestrel => kestrel.Listen(IPAddress.Loopback, 0), configureTransport, configureApp);
+
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().WaitAsync(TestTimeouts.Operation);
+        await _app.DisposeAsync();
+    }
+
+    private static IPEndPoint? ParseIPEndPoint(string address)
+    {
+        var uri = new Uri(address);
+        return IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) ? new IPEndPoint(ip, uri.Port) : null;
+    }
+}
