@@ -65,7 +65,10 @@ internal sealed partial class EpollConnection
             return;
         }
 
+        // A reset or an error means the peer is gone for good (unlike a FIN, which may be a half-close with the
+        // response still wanted): tell Kestrel now, so the request in progress is aborted even if it never writes.
         CompleteInput(ToConnectionException(errno, "recv"));
+        SignalConnectionClosed();
     }
 
     /// <summary>Runs on the loop (the input pipe's writer scheduler) once a paused flush completes.</summary>

@@ -30,12 +30,28 @@ internal sealed partial class EpollConnection : IValueTaskSource
                 var result = await reader.ReadAsync();
                 if (result.IsCanceled || IsAborted || _closed)
                 {
+                    reader.AdvanceTo(result.Buffer.Start);
                     break;
                 }
 
                 var buffer = result.Buffer;
-                var consumed = buffer.IsEmpty ? buffer.End : Send(buffer);
-                reader.AdvanceTo(consumed);
+                var consumed = buffer.End;
+                if (!buffer.IsEmpty)
+                {
+                    try
+                    {
+                        consumed = Send(buffer);
+                    }
+                    finally
+                    {
+                        // Also when sending failed: the read must end before the reader can be completed.
+                        reader.AdvanceTo(consumed);
+                    }
+                }
+                else
+                {
+                    reader.AdvanceTo(consumed);
+                }
 
                 if (!consumed.Equals(buffer.End))
                 {
@@ -56,7 +72,16 @@ internal sealed partial class EpollConnection : IValueTaskSource
             error = ex;
         }
 
-        OnSendLoopEnded(error);
+        try
+        {
+            OnSendLoopEnded(error);
+        }
+        catch (Exception ex)
+        {
+            // Never leave a connection half-finished: Kestrel would wait for it forever.
+            TransportLog.LoopError(_context.Logger, _thread.Index, ex);
+            CloseNow(new ConnectionAbortedException("The epoll transport failed while closing the connection.", ex));
+        }
     }
 
     /// <summary>Writes as much of <paramref name="buffer"/> as the socket takes; returns how far it got.</summary>

@@ -34,7 +34,9 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private readonly Pipe _input;
     private readonly Pipe _output;
     private readonly CancellationTokenSource _connectionClosedSource = new();
-    private readonly TaskCompletionSource _closedTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _socketClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _connectionClosedFired = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _connectionClosedSignalled;
 
     private string? _connectionId;
     private IDictionary<object, object?>? _items;
@@ -95,9 +97,6 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 
     public MemoryPool<byte> MemoryPool => _context.MemoryPool;
 
-    /// <summary>Completes when the socket has been closed and <see cref="ConnectionClosed"/> has fired.</summary>
-    public Task Closed => _closedTask.Task;
-
     private bool IsAborted => Volatile.Read(ref _abortReason) is not null;
 
     /// <summary>Starts the connection on its epoll thread (directly when already there).</summary>
@@ -130,7 +129,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         // Kestrel is done with the connection: completing the application's ends lets both loops finish.
         _input.Reader.Complete();
         _output.Writer.Complete();
-        await _closedTask.Task.ConfigureAwait(false);
+        await _socketClosed.Task.ConfigureAwait(false);
+        await _connectionClosedFired.Task.ConfigureAwait(false);
         _connectionClosedSource.Dispose();
     }
 
@@ -143,7 +143,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
             _socket.Dispose();
             _input.Writer.Complete(_abortReason);
             _output.Reader.Complete(_abortReason);
-            ReportClosed();
+            _socketClosed.TrySetResult();
+            SignalConnectionClosed();
             return;
         }
 
@@ -267,10 +268,22 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         }
 
         _socket.Dispose();
-        ReportClosed();
+        _socketClosed.TrySetResult();
+        SignalConnectionClosed();
     }
 
-    private void ReportClosed() =>
+    /// <summary>
+    /// Fires <see cref="ConnectionClosed"/> once, on the thread pool (its callbacks are Kestrel's and the
+    /// application's, which must not run on the loop). Kestrel aborts the request in progress when it fires,
+    /// so it fires as soon as the connection is known to be dead (a reset), not only when the socket is closed.
+    /// </summary>
+    private void SignalConnectionClosed()
+    {
+        if (Interlocked.Exchange(ref _connectionClosedSignalled, 1) != 0)
+        {
+            return;
+        }
+
         System.Threading.ThreadPool.UnsafeQueueUserWorkItem(static connection =>
         {
             try
@@ -279,9 +292,10 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
             }
             finally
             {
-                connection._closedTask.TrySetResult();
+                connection._connectionClosedFired.TrySetResult();
             }
         }, this, preferLocal: false);
+    }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
     {
