@@ -1,0 +1,317 @@
+# Turns the raw measurements written by bench/run.sh into the Markdown report, the CSV and the chart data.
+# Plain POSIX awk (Debian's default mawk is enough). Input files, tab-separated, in this order:
+#   facts.tsv      key, value
+#   raw.tsv        one row per counted wrk run (with a header)
+#   memory.tsv     one row per server (with a header)
+#   syscalls.tsv   one row per server, workload and syscall (with a header)
+#   notes.txt      free-text warnings collected during the run
+# Variables: servers, workloads (space-separated ids), server_labels, workload_labels ("id=label|..."),
+#            md, csv, chartdata (output paths), png (chart file name, relative to the report).
+
+BEGIN {
+    nserv = split(servers, S, " ")
+    nwork = split(workloads, W, " ")
+    n = split(server_labels, tmp, "|")
+    for (i = 1; i <= n; i++) { p = index(tmp[i], "="); SL[substr(tmp[i], 1, p - 1)] = substr(tmp[i], p + 1) }
+    n = split(workload_labels, tmp, "|")
+    for (i = 1; i <= n; i++) { p = index(tmp[i], "="); WL[substr(tmp[i], 1, p - 1)] = substr(tmp[i], p + 1) }
+    # Pairs whose per-round throughput ratio is reported: each epoll mode against each baseline.
+    for (j = 1; j <= nserv; j++) RUNNING[S[j]] = 1
+    n = split("epoll/sockets epoll/nginx epoll-inline/sockets epoll-inline/nginx", tmp, " ")
+    for (i = 1; i <= n; i++) {
+        split(tmp[i], ab, "/")
+        if ((ab[1] in RUNNING) && (ab[2] in RUNNING)) PAIR[++npairs] = tmp[i]
+    }
+    # Syscalls worth a row of their own, in display order; everything else is summed into "other".
+    nsc = split("epoll_wait epoll_pwait epoll_pwait2 recvfrom recvmsg recv read readv writev sendmsg sendto send write sendfile setsockopt epoll_ctl futex accept4 accept close shutdown", SC, " ")
+    for (i = 1; i <= nsc; i++) SHOWN[SC[i]] = 1
+    file = 0
+}
+
+FNR == 1 { file++; if (file > 1 && file < 5) next }   # skip the headers of the TSV files
+
+file == 1 { FACT[$1] = $2; FACTKEYS[++nfacts] = $1; next }
+
+file == 2 {
+    r = $1; w = $2; s = $3; key = w SUBSEP s
+    secs = $6 / 1e6
+    if (!(r in SEENROUND)) { SEENROUND[r] = 1; ROUNDS[++nrounds] = r }
+    HAS[key SUBSEP r] = 1
+    REQ[key SUBSEP r] = $4
+    RPS[key SUBSEP r] = secs > 0 ? $4 / secs : 0
+    MIBS[key SUBSEP r] = secs > 0 ? $5 / secs / 1048576 : 0
+    # wrk's percentile walk can miss histogram entries its coordinated-omission correction put below the
+    # minimum and then answers 0; such a value is treated as missing rather than as 0 ms.
+    P50[key SUBSEP r] = $7 > 0 ? $7 / 1000 : ""
+    P99[key SUBSEP r] = $8 > 0 ? $8 / 1000 : ""
+    CPU[key SUBSEP r] = $4 > 0 ? ($12 / FACT["clk_tck"]) / $4 * 1000 : 0
+    SOCKERR[key] += $9; TIMEOUTS[key] += $10; NON2XX[key] += $11
+    SOCK[key SUBSEP r] = $9; TOUT[key SUBSEP r] = $10; N2XX[key SUBSEP r] = $11
+    next
+}
+
+file == 3 { MEMCONN[$1] = $2; MEMOK[$1] = $3; MEMBEFORE[$1] = $4; MEMAFTER[$1] = $5; HASMEM[$1] = 1; next }
+
+file == 4 {
+    s = $1; w = $2
+    SCREQ[w SUBSEP s] = $3
+    name = ($4 in SHOWN) ? $4 : "other"
+    CALLS[w SUBSEP s SUBSEP name] += $5
+    TOTAL[w SUBSEP s] += $5
+    USED[name] = 1
+    if (!(w in SCWSEEN)) { SCWSEEN[w] = 1; SCW[++nscw] = w }
+    next
+}
+
+file == 5 && $0 != "" { NOTES[++nnotes] = $0 }
+
+# ------------------------------------------------------------------------------------------- helpers
+
+function sort_values(a, n,    i, j, t) {   # insertion sort of a[1..n], numeric
+    for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+}
+# Collects ARR[key, round] over the rounds into V[1..nv], sorted; returns nv.
+function collect(ARR, key,    i, r) {
+    nv = 0
+    for (i = 1; i <= nrounds; i++) {
+        r = ROUNDS[i]
+        if (((key SUBSEP r) in HAS) && ARR[key SUBSEP r] != "") V[++nv] = ARR[key SUBSEP r]
+    }
+    sort_values(V, nv)
+    return nv
+}
+function median_of(n) { return n == 0 ? "" : (n % 2 ? V[(n + 1) / 2] : (V[n / 2] + V[n / 2 + 1]) / 2) }
+function med(ARR, key) { return median_of(collect(ARR, key)) }
+
+function thousands(x,    s, neg, out) {
+    s = sprintf("%.0f", x); neg = ""
+    if (substr(s, 1, 1) == "-") { neg = "-"; s = substr(s, 2) }
+    out = ""
+    while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
+    return neg s out
+}
+function num(x) {   # a readable number of significant digits
+    if (x == "") return "–"
+    if (x >= 100) return sprintf("%.0f", x)
+    if (x >= 10) return sprintf("%.1f", x)
+    if (x >= 1) return sprintf("%.2f", x)
+    return sprintf("%.3g", x)
+}
+function csvq(x) { if (x ~ /[",]/) { gsub(/"/, "\"\"", x); return "\"" x "\"" } return x }
+function csvrow(section, w, s, r, metric, value) {
+    print csvq(section) "," csvq(w) "," csvq(s) "," csvq(r) "," csvq(metric) "," csvq(value) > csv
+}
+
+# ------------------------------------------------------------------------------------------- output
+
+END {
+    quick = FACT["mode"] ~ /^quick/
+    print "section,workload,server,round,metric,value" > csv
+    for (i = 1; i <= nfacts; i++) csvrow("machine", "", "", "", FACTKEYS[i], FACT[FACTKEYS[i]])
+
+    print "# Benchmark: StaticHostApp on the epoll transport vs Kestrel Sockets vs nginx" > md
+    print "" > md
+    if (quick) {
+        print "> **Quick run (smoke check): 1 round of short runs, not a measurement to quote.**" > md
+        print "" > md
+    }
+    print "| | |" > md
+    print "| --- | --- |" > md
+    print "| Date (UTC) | " FACT["date_utc"] " |" > md
+    print "| Commit | " FACT["commit"] " |" > md
+    print "| CPU | " FACT["cpu"] ", " FACT["cores"] " cores |" > md
+    print "| Kernel | " FACT["kernel"] " |" > md
+    print "| .NET | ASP.NET Core " FACT["aspnetcore"] " (SDK " FACT["dotnet_sdk"] ") |" > md
+    print "| nginx | " FACT["nginx"] " |" > md
+    print "| wrk | " FACT["wrk"] " |" > md
+    print "| Load average at start | " FACT["load_at_start"] " |" > md
+    print "" > md
+
+    print "## Method" > md
+    print "" > md
+    print "- **Placement:** every server is pinned to CPU " FACT["server_cpu"] " and the load generator (wrk, the idle client) to CPU " FACT["client_cpu"] " with `taskset`, so each server has exactly one core and the numbers measure the server's own cost." > md
+    print "- **Servers:** StaticHostApp (Release, `ASPNETCORE_ENVIRONMENT=Production`, default GC and tiered PGO, log level Warning) on the epoll transport with `ApplicationSchedulingMode=ThreadPool` and `=Inline`, on Kestrel's Sockets transport, and nginx (1 worker, `sendfile`, `tcp_nopush`, `tcp_nodelay` on, no access log) serving the same files." > md
+    print "- **Runs:** " FACT["rounds"] " round(s); in each, every server in turn (order rotated per round) is started, loaded for " FACT["warmup_start_s"] " s, then for each workload gets a " FACT["warmup_each_s"] " s warm-up and a counted " FACT["duration_s"] " s run of `wrk --latency -t1 -c64` (or `-c1000`; pipelined: 16 requests per write). Tables show the median over rounds, with min–max." > md
+    print "- **Pipelining:** a wrk Lua script writes 16 GETs in one buffer per connection and sends the next batch when all 16 responses are in; wrk counts each response as a request, but records latency once per batch (write to last response)." > md
+    print "- **CPU:** the server's utime+stime from `/proc/PID/stat` (nginx: master + worker) across the counted run, divided by the requests completed." > md
+    print "- **Errors:** wrk's socket errors (connect/read/write) and timeouts (> 10 s), and responses with status ≥ 400, summed over rounds." > md
+    print "" > md
+
+    # Throughput overview.
+    print "## Requests per second" > md
+    print "" > md
+    line = "| Workload |"; sep = "| --- |"
+    for (j = 1; j <= nserv; j++) { line = line " " SL[S[j]] " |"; sep = sep " ---: |" }
+    print line > md; print sep > md
+    for (i = 1; i <= nwork; i++) {
+        w = W[i]; line = "| " WL[w] " |"
+        for (j = 1; j <= nserv; j++) {
+            key = w SUBSEP S[j]; n = collect(RPS, key)
+            if (n == 0) { line = line " – |"; continue }
+            line = line " " thousands(median_of(n)) (n > 1 ? " (" thousands(V[1]) "–" thousands(V[n]) ")" : "") " |"
+        }
+        print line > md
+    }
+    print "" > md
+
+    # Ratios, per round, then the median of the ratios.
+    if (npairs > 0) {
+        print "## Throughput ratios (computed per round; median, min–max)" > md
+        print "" > md
+        line = "| Workload |"; sep = "| --- |"
+        for (k = 1; k <= npairs; k++) {
+            split(PAIR[k], ab, "/"); line = line " " SL[ab[1]] " / " SL[ab[2]] " |"; sep = sep " ---: |"
+        }
+        print line > md; print sep > md
+        for (i = 1; i <= nwork; i++) {
+            w = W[i]; line = "| " WL[w] " |"
+            for (k = 1; k <= npairs; k++) {
+                split(PAIR[k], ab, "/"); nv = 0
+                for (q = 1; q <= nrounds; q++) {
+                    r = ROUNDS[q]; ka = w SUBSEP ab[1] SUBSEP r; kb = w SUBSEP ab[2] SUBSEP r
+                    if ((ka in HAS) && (kb in HAS) && RPS[kb] > 0) {
+                        V[++nv] = RPS[ka] / RPS[kb]
+                        csvrow("ratio", w, PAIR[k], r, "rps_ratio", sprintf("%.4f", V[nv]))
+                    }
+                }
+                sort_values(V, nv)
+                if (nv == 0) { line = line " – |"; continue }
+                m = median_of(nv)
+                csvrow("ratio", w, PAIR[k], "", "rps_ratio_median", sprintf("%.4f", m))
+                csvrow("ratio", w, PAIR[k], "", "rps_ratio_min", sprintf("%.4f", V[1]))
+                csvrow("ratio", w, PAIR[k], "", "rps_ratio_max", sprintf("%.4f", V[nv]))
+                line = line " " sprintf("%.2f", m) (nv > 1 ? sprintf(" (%.2f–%.2f)", V[1], V[nv]) : "") " |"
+            }
+            print line > md
+        }
+        print "" > md
+    }
+
+    # Details.
+    print "## Per workload (medians over rounds)" > md
+    print "" > md
+    print "| Workload | Server | req/s | MiB/s | p50 ms | p99 ms | server CPU-s / 1k req | socket errors / timeouts | status ≥ 400 |" > md
+    print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" > md
+    for (i = 1; i <= nwork; i++) {
+        w = W[i]
+        for (j = 1; j <= nserv; j++) {
+            s = S[j]; key = w SUBSEP s
+            if (collect(RPS, key) == 0) continue
+            for (q = 1; q <= nrounds; q++) {
+                r = ROUNDS[q]; if (!((key SUBSEP r) in HAS)) continue
+                csvrow("run", w, s, r, "requests", REQ[key SUBSEP r])
+                csvrow("run", w, s, r, "rps", sprintf("%.1f", RPS[key SUBSEP r]))
+                csvrow("run", w, s, r, "mib_s", sprintf("%.2f", MIBS[key SUBSEP r]))
+                csvrow("run", w, s, r, "p50_ms", P50[key SUBSEP r] == "" ? "" : sprintf("%.3f", P50[key SUBSEP r]))
+                csvrow("run", w, s, r, "p99_ms", P99[key SUBSEP r] == "" ? "" : sprintf("%.3f", P99[key SUBSEP r]))
+                csvrow("run", w, s, r, "cpu_s_per_1k_requests", sprintf("%.5f", CPU[key SUBSEP r]))
+                csvrow("run", w, s, r, "socket_errors", SOCK[key SUBSEP r])
+                csvrow("run", w, s, r, "timeouts", TOUT[key SUBSEP r])
+                csvrow("run", w, s, r, "status_4xx_5xx", N2XX[key SUBSEP r])
+            }
+            n = collect(RPS, key)
+            csvrow("summary", w, s, "", "rps_median", sprintf("%.1f", median_of(n)))
+            csvrow("summary", w, s, "", "rps_min", sprintf("%.1f", V[1]))
+            csvrow("summary", w, s, "", "rps_max", sprintf("%.1f", V[n]))
+            rps = median_of(n); mibs = med(MIBS, key); p50 = med(P50, key); p99 = med(P99, key); cpu = med(CPU, key)
+            csvrow("summary", w, s, "", "mib_s_median", sprintf("%.2f", mibs))
+            csvrow("summary", w, s, "", "p50_ms_median", p50 == "" ? "" : sprintf("%.3f", p50))
+            csvrow("summary", w, s, "", "p99_ms_median", p99 == "" ? "" : sprintf("%.3f", p99))
+            csvrow("summary", w, s, "", "cpu_s_per_1k_requests_median", sprintf("%.5f", cpu))
+            csvrow("summary", w, s, "", "socket_errors_total", SOCKERR[key])
+            csvrow("summary", w, s, "", "timeouts_total", TIMEOUTS[key])
+            csvrow("summary", w, s, "", "status_4xx_5xx_total", NON2XX[key])
+            errs = SOCKERR[key] + TIMEOUTS[key] + NON2XX[key]
+            if (errs > 0) anyerrors = 1
+            print "| " WL[w] " | " SL[s] " | " thousands(rps) " | " num(mibs) " | " num(p50) " | " num(p99) " | " num(cpu) " | " \
+                SOCKERR[key] " / " TIMEOUTS[key] " | " NON2XX[key] " |" > md
+        }
+    }
+    print "" > md
+
+    # Syscalls.
+    print "## System calls per request (separate short run under `strace -c -f`)" > md
+    print "" > md
+    print "strace attaches to the running server (nginx: its worker; .NET: every thread) for one short wrk run; counts are divided by the requests wrk completed. Tracing slows the server a lot, which changes how many events each `epoll_wait` returns, so read these as the shape of each server's I/O path, not as exact costs." > md
+    print "" > md
+    if (nscw == 0) print "_Not measured in this run._" > md
+    for (i = 1; i <= nscw; i++) {
+        w = SCW[i]
+        print "**" WL[w] "**" > md
+        print "" > md
+        line = "| syscall |"; sep = "| --- |"
+        for (j = 1; j <= nserv; j++) { line = line " " SL[S[j]] " |"; sep = sep " ---: |" }
+        print line > md; print sep > md
+        line = "| requests traced |"
+        for (j = 1; j <= nserv; j++) {
+            key = w SUBSEP S[j]
+            line = line " " ((key in SCREQ) ? thousands(SCREQ[key]) : "–") " |"
+            if (key in SCREQ) csvrow("syscalls", w, S[j], "", "requests", SCREQ[key])
+        }
+        print line > md
+        for (k = 1; k <= nsc + 2; k++) {
+            name = k <= nsc ? SC[k] : (k == nsc + 1 ? "other" : "total")
+            if (name != "total" && !(name in USED)) continue
+            line = "| " (name == "total" ? "**all syscalls**" : "`" name "`") " |"
+            for (j = 1; j <= nserv; j++) {
+                key = w SUBSEP S[j]
+                if (!(key in SCREQ) || SCREQ[key] <= 0) { line = line " – |"; continue }
+                c = name == "total" ? TOTAL[key] : CALLS[key SUBSEP name] + 0
+                per = c / SCREQ[key]
+                csvrow("syscalls", w, S[j], "", name "_per_request", sprintf("%.4f", per))
+                line = line " " (c == 0 ? "0" : sprintf("%.3f", per)) " |"
+            }
+            print line > md
+        }
+        print "" > md
+    }
+
+    # Memory.
+    print "## Memory per idle keep-alive connection" > md
+    print "" > md
+    print "VmRSS of the server (nginx: master + worker) right before and 2 s after a client opened the connections on a freshly started, warmed-up server; each connection completed one request and then stayed open." > md
+    print "" > md
+    print "| Server | connections | RSS before (MiB) | RSS after (MiB) | bytes per connection |" > md
+    print "| --- | ---: | ---: | ---: | ---: |" > md
+    for (j = 1; j <= nserv; j++) {
+        s = S[j]
+        if (!(s in HASMEM)) continue
+        before = MEMBEFORE[s]; after = MEMAFTER[s]
+        csvrow("memory", "", s, "", "connections", MEMCONN[s])
+        csvrow("memory", "", s, "", "connections_2xx", MEMOK[s])
+        csvrow("memory", "", s, "", "rss_before_kib", before)
+        if (after == "") {
+            print "| " SL[s] " | " MEMCONN[s] " | " sprintf("%.1f", before / 1024) " | failed | – |" > md
+            continue
+        }
+        per = (after - before) * 1024 / MEMCONN[s]
+        csvrow("memory", "", s, "", "rss_after_kib", after)
+        csvrow("memory", "", s, "", "bytes_per_connection", sprintf("%.0f", per))
+        print "| " SL[s] " | " thousands(MEMCONN[s]) " | " sprintf("%.1f", before / 1024) " | " sprintf("%.1f", after / 1024) " | " thousands(per) " |" > md
+    }
+    print "" > md
+
+    print "## Chart" > md
+    print "" > md
+    print "![requests per second per workload and server](" png ")" > md
+    print "" > md
+
+    if (nnotes > 0 || anyerrors) {
+        print "## Warnings" > md
+        print "" > md
+        for (i = 1; i <= nnotes; i++) { print "- " NOTES[i] > md; csvrow("note", "", "", "", "warning", NOTES[i]) }
+        if (anyerrors) print "- Some runs had errors; see the last two columns of the per-workload table." > md
+        print "" > md
+    }
+
+    # Chart data: workload label, then the median req/s of each server ("?" when missing).
+    line = "workload"
+    for (j = 1; j <= nserv; j++) line = line "\t" SL[S[j]]
+    print line > chartdata
+    for (i = 1; i <= nwork; i++) {
+        # Shorter x-axis labels so neighbouring groups' labels do not run into each other.
+        w = W[i]; line = WL[w]; sub(/, /, " ", line); sub(/ conns/, "c", line); sub(/pipelined /, "pipe ", line)
+        for (j = 1; j <= nserv; j++) { m = med(RPS, w SUBSEP S[j]); line = line "\t" (m == "" ? "?" : sprintf("%.1f", m)) }
+        print line > chartdata
+    }
+}

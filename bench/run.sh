@@ -1,0 +1,548 @@
+#!/usr/bin/env bash
+# Benchmark: StaticHostApp on the epoll transport (ThreadPool and Inline scheduling) against the same app on
+# Kestrel's Sockets transport and against nginx, all serving the same static files on 127.0.0.1.
+#
+#   bench/setup.sh              # once: wrk, nginx, strace, gnuplot, taskset, cc (Debian packages)
+#   bench/run.sh                # full run: 3 rounds of 10 s per workload and server, ~25 minutes
+#   bench/run.sh --quick        # smoke check: 1 round of 2 s runs, < 3 minutes; results go to bench/work/results
+#
+# Options (after --quick, which only changes the defaults):
+#   --rounds N        rounds of the throughput matrix (default 3, quick 1)
+#   --duration S      seconds of each counted wrk run (default 10, quick 2)
+#   --idle N          idle keep-alive connections for the memory test (default 10000, quick 2000)
+#   --out DIR         where the .md/.csv/.png go (default bench/results, quick bench/work/results)
+#   --servers LIST    comma-separated subset of: epoll,epoll-inline,sockets,nginx (default: all four)
+#
+# Environment:
+#   BENCH_PORT_BASE   first of the four 127.0.0.1 ports used (default 18080)
+#   BENCH_APP_ARGS    extra command-line arguments for StaticHostApp (space-separated)
+#
+# Placement: on a 2-core machine the server is pinned to CPU 0 and wrk (and the idle client) to CPU 1 with
+# taskset, so each server gets exactly one core and its CPU time per request is what is compared.
+#
+# What it does, in order:
+#   1. publishes StaticHostApp (Release) into bench/work/app, builds the idle client, writes the files to serve;
+#   2. throughput: for each round, each server in turn (order rotated every round) is started, warmed up, and
+#      run through every workload (a short warm-up run, then the counted run, with the server's utime+stime
+#      read from /proc before and after), then stopped;
+#   3. memory: each server is started fresh, warmed up, and its RSS read before and after the idle client has
+#      opened N keep-alive connections that each completed one request;
+#   4. syscalls: on the same server instance, strace -c -f attaches for a short wrk run and the call counts
+#      are divided by the requests wrk completed;
+#   5. writes <UTC date>-<commit>.md, .csv and .png.
+# Every process it starts runs in its own process group and is killed on exit, failure or Ctrl-C.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$BENCH_DIR")
+WORK="$BENCH_DIR/work"
+
+# ---------------------------------------------------------------------------------------------- options
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
+
+quick=0
+rounds="" duration="" idle_conns="" out_dir="" server_list=""
+while (($#)); do
+  case "$1" in
+    --quick) quick=1 ;;
+    --rounds) rounds=${2:?}; shift ;;
+    --duration) duration=${2:?}; shift ;;
+    --idle) idle_conns=${2:?}; shift ;;
+    --out) out_dir=${2:?}; shift ;;
+    --servers) server_list=${2:?}; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if ((quick)); then
+  : "${rounds:=1}" "${duration:=2}" "${idle_conns:=2000}" "${out_dir:=$WORK/results}"
+  warmup_start=2        # seconds of load right after a server starts (JIT, tiering, pools)
+  warmup_each=1         # seconds of the same workload right before each counted run
+  strace_duration=2
+  syscall_workloads=(4k)
+else
+  : "${rounds:=3}" "${duration:=10}" "${idle_conns:=10000}" "${out_dir:=$BENCH_DIR/results}"
+  warmup_start=10
+  warmup_each=3
+  strace_duration=5
+  syscall_workloads=(4k 1m)
+fi
+
+SERVER_CPU=0
+CLIENT_CPU=1
+PORT_BASE=${BENCH_PORT_BASE:-18080}
+WRK_TIMEOUT=10s   # wrk's default 2 s would count a 16 MiB response queued behind 63 others as a timeout
+HOST_HEADER="bench.test"
+read -ra extra_app_args <<<"${BENCH_APP_ARGS:-}"
+
+ALL_SERVERS=(epoll epoll-inline sockets nginx)
+SERVERS=("${ALL_SERVERS[@]}")
+if [[ -n $server_list ]]; then
+  IFS=, read -ra SERVERS <<<"$server_list"
+  for server in "${SERVERS[@]}"; do
+    [[ " ${ALL_SERVERS[*]} " == *" $server "* ]] || { echo "run.sh: unknown server '$server'" >&2; exit 2; }
+  done
+fi
+declare -A SERVER_LABEL=(
+  [epoll]="epoll (ThreadPool)"
+  [epoll-inline]="epoll (Inline)"
+  [sockets]="Kestrel Sockets"
+  [nginx]="nginx"
+)
+declare -A SERVER_PORT=()
+for i in "${!ALL_SERVERS[@]}"; do
+  SERVER_PORT[${ALL_SERVERS[$i]}]=$((PORT_BASE + i))
+done
+
+# Workloads: id -> "path connections pipeline-depth" (depth 1 = no pipelining).
+WORKLOADS=(13b 4k 64k 1m 16m 4k-c1000 13b-pipe16)
+declare -A WORKLOAD=(
+  [13b]="/13B.txt 64 1"
+  [4k]="/4KiB.txt 64 1"
+  [64k]="/64KiB.txt 64 1"
+  [1m]="/1MiB.txt 64 1"
+  [16m]="/16MiB.txt 64 1"
+  [4k-c1000]="/4KiB.txt 1000 1"
+  [13b-pipe16]="/13B.txt 64 16"
+)
+declare -A WORKLOAD_LABEL=(
+  [13b]="13 B" [4k]="4 KiB" [64k]="64 KiB" [1m]="1 MiB" [16m]="16 MiB"
+  [4k-c1000]="4 KiB, 1000 conns" [13b-pipe16]="13 B, pipelined x16"
+)
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
+for tool in wrk strace gnuplot taskset cc dotnet setsid timeout "$NGINX_BIN"; do
+  command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found; run bench/setup.sh first"
+done
+(($(nproc) >= 2)) || die "needs at least 2 CPUs (server on CPU $SERVER_CPU, client on CPU $CLIENT_CPU)"
+
+# Process groups started by this script; all are killed on exit, whatever the reason.
+declare -A STARTED_GROUPS=()
+
+kill_group() { # pgid: TERM, up to 10 s grace, then KILL
+  local pgid=$1 i
+  kill -TERM -- "-$pgid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do
+    kill -0 -- "-$pgid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$pgid" 2>/dev/null || true
+  wait "$pgid" 2>/dev/null || true
+  unset "STARTED_GROUPS[$pgid]"
+}
+
+cleanup() {
+  local pgid
+  for pgid in "${!STARTED_GROUPS[@]}"; do
+    kill_group "$pgid"
+  done
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT
+trap 'log "terminated"; exit 143' TERM
+
+# Starts "$@" in the background as the leader of a new session/process group and records it.
+# In a non-interactive shell a background job is not a group leader, so setsid does not fork and $! is the
+# pid of the command itself (setsid and taskset both exec).
+spawn() { # logfile command...
+  local logfile=$1
+  shift
+  setsid "$@" >"$logfile" 2>&1 </dev/null &
+  SPAWNED=$!
+  STARTED_GROUPS[$SPAWNED]=1
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# utime+stime, in clock ticks, summed over every process of a process group (nginx: master + worker).
+cpu_ticks() {
+  local pgid=$1 pid stat total=0
+  local -a f
+  for pid in $(pgrep -g "$pgid"); do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    read -ra f <<<"${stat##*) }" # fields after "pid (comm) "; f[0] is field 3 (state)
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+
+# VmRSS in KiB summed over a process group.
+rss_kib() {
+  local pgid=$1 pid kib total=0
+  for pid in $(pgrep -g "$pgid"); do
+    kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || continue
+    total=$((total + ${kib:-0}))
+  done
+  echo "$total"
+}
+
+# Runs wrk against a server for a workload; sets WRK_RESULT to wrk's result line (from lua/report.lua).
+# wrk runs in its own process group like the servers, and the script waits for it with the wait builtin,
+# which a trapped Ctrl-C interrupts at once (cleanup then kills wrk too).
+run_wrk() { # port workload seconds
+  local port=$1 workload=$2 seconds=$3 path conns depth out="$WORK/logs/wrk.out"
+  read -r path conns depth <<<"${WORKLOAD[$workload]}"
+  local -a script=(-s "$BENCH_DIR/lua/report.lua")
+  local -a script_args=()
+  if ((depth > 1)); then
+    script=(-s "$BENCH_DIR/lua/pipeline.lua")
+    script_args=(-- "$depth")
+  fi
+  # timeout bounds wrk even if a server wedges; -k kills it if it ignores TERM.
+  spawn "$out" timeout -k 5 $((seconds + 60)) taskset -c "$CLIENT_CPU" \
+    wrk --latency -t1 -c"$conns" -d"${seconds}s" --timeout "$WRK_TIMEOUT" -H "Host: $HOST_HEADER" \
+    "${script[@]}" "http://127.0.0.1:$port$path" "${script_args[@]}"
+  local pid=$SPAWNED
+  wait "$pid" || true
+  unset "STARTED_GROUPS[$pid]"
+  WRK_RESULT=$(grep '^WRK_RESULT' "$out") || { cat "$out" >&2; die "wrk produced no result for $workload on port $port"; }
+}
+
+field() { # "WRK_RESULT k=v ..." key
+  local kv
+  for kv in $1; do
+    [[ $kv == "$2="* ]] && { echo "${kv#*=}"; return; }
+  done
+  echo 0
+}
+
+# ---------------------------------------------------------------------------------------------- servers
+
+APP_DLL="$WORK/app/StaticHostApp.dll"
+WWW="$WORK/www"
+NGINX_DIR="$WORK/nginx"
+
+write_nginx_conf() {
+  mkdir -p "$NGINX_DIR/tmp" "$NGINX_DIR/logs"
+  local user_line=""
+  # As root the workers would otherwise drop to 'nobody', who may not be able to read the repository.
+  ((EUID == 0)) && user_line="user $(id -un) $(id -gn);"
+  cat >"$NGINX_DIR/nginx.conf" <<EOF
+# Generated by bench/run.sh. One worker, like the single CPU every server gets in this benchmark.
+$user_line
+daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile $NOFILE;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/logs/error.log warn;
+
+events {
+    worker_connections $((NOFILE - 64));
+    use epoll;
+}
+
+http {
+    default_type application/octet-stream;
+    types { text/plain txt; }
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    access_log off;
+    keepalive_requests 1000000000;
+    keepalive_timeout 300s;
+    client_body_temp_path $NGINX_DIR/tmp/body;
+    proxy_temp_path $NGINX_DIR/tmp/proxy;
+    fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
+    uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
+    scgi_temp_path $NGINX_DIR/tmp/scgi;
+
+    server {
+        listen 127.0.0.1:${SERVER_PORT[nginx]};
+        server_name $HOST_HEADER;
+        root $WWW;
+    }
+}
+EOF
+  "$NGINX_BIN" -t -q -p "$NGINX_DIR" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_DIR/nginx.conf" ||
+    die "nginx rejected $NGINX_DIR/nginx.conf"
+}
+
+# Arguments every StaticHostApp instance gets. Per-request logging is switched off through the log level;
+# the app's own switch for it is added by app_logging_args when the published appsettings.json has one.
+app_common_args() { # port
+  printf '%s\n' \
+    --urls "http://127.0.0.1:$1" \
+    "--StaticHost:Sites:0:Hosts:0=$HOST_HEADER" \
+    "--StaticHost:Sites:0:Root=$WWW" \
+    "--StaticHost:DefaultSite=$HOST_HEADER" \
+    --Logging:LogLevel:Default=Warning \
+    --Logging:LogLevel:Microsoft.AspNetCore=Warning
+}
+
+# SERVER_PID is the process-group leader (dotnet, or nginx's master).
+start_server() { # name
+  local name=$1 port=${SERVER_PORT[$1]}
+  port_in_use "$port" && die "127.0.0.1:$port is already in use (set BENCH_PORT_BASE)"
+  local logfile="$WORK/logs/$name.log"
+  local -a cmd
+  case "$name" in
+    nginx)
+      cmd=("$NGINX_BIN" -p "$NGINX_DIR" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_DIR/nginx.conf") ;;
+    *)
+      mapfile -t cmd < <(app_common_args "$port")
+      case "$name" in
+        epoll) cmd+=(--EpollTransport:ApplicationSchedulingMode=ThreadPool) ;;
+        epoll-inline) cmd+=(--EpollTransport:ApplicationSchedulingMode=Inline) ;;
+        sockets) cmd+=(--Transport=sockets) ;;
+      esac
+      cmd=(env ASPNETCORE_ENVIRONMENT=Production dotnet "$APP_DLL" "${cmd[@]}" "${APP_LOGGING_ARGS[@]}" "${extra_app_args[@]}") ;;
+  esac
+  spawn "$logfile" taskset -c "$SERVER_CPU" "${cmd[@]}"
+  SERVER_PID=$SPAWNED
+
+  # Ready when a real request for the smallest file gets a complete response.
+  local i probe=""
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$logfile" >&2; die "$name exited during start-up (log: $logfile)"; }
+    if probe=$("$IDLECLIENT" "$port" /13B.txt 1 0 2>/dev/null); then break; fi
+    sleep 0.1
+  done
+  [[ $probe == ready* ]] || die "$name did not answer on 127.0.0.1:$port within 30 s (log: $logfile)"
+  if [[ $probe != *"ok=1"* ]]; then
+    note "$name: GET /13B.txt did not return 2xx at start-up; its runs count every response as an error"
+    log "WARNING: $name does not serve the benchmark files (non-2xx)"
+  fi
+  check_transport "$name"
+}
+
+# Makes sure each .NET server really runs the transport it is labelled with: the epoll transport names its
+# threads epoll-N, the Sockets transport has none of them.
+check_transport() { # name
+  local name=$1 comms
+  [[ $name == nginx ]] && return 0
+  comms=$(cat "/proc/$SERVER_PID/task/"*/comm 2>/dev/null || true)
+  if [[ $name == sockets ]]; then
+    grep -q '^epoll-' <<<"$comms" && note "$name: epoll transport threads found; --Transport=sockets was not honoured"
+  else
+    grep -q '^epoll-' <<<"$comms" || note "$name: no epoll-N threads found; the epoll transport may not be in use"
+  fi
+  return 0
+}
+
+stop_server() { kill_group "$SERVER_PID"; }
+
+NOTES_FILE="$WORK/notes.txt"
+note() {
+  grep -qxF -- "$*" "$NOTES_FILE" 2>/dev/null || echo "$*" >>"$NOTES_FILE"
+}
+
+# ---------------------------------------------------------------------------------------------- preparation
+
+started_at=$(date +%s)
+mkdir -p "$WORK/logs" "$out_dir"
+: >"$NOTES_FILE"
+
+# Enough descriptors for the idle connections plus wrk's and the server's own; children inherit it.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+if ((NOFILE < idle_conns + 1024)); then
+  idle_conns=$((NOFILE - 1024))
+  note "open-files limit is $NOFILE; the memory test used $idle_conns idle connections"
+fi
+
+log "publishing StaticHostApp (Release) into bench/work/app"
+# Intermediate files go under bench/work too, so this never races with builds of src/ in its obj/ folders.
+dotnet publish "$REPO_DIR/src/StaticHostApp" -c Release -o "$WORK/app" \
+  --artifacts-path "$WORK/artifacts" -nologo -v quiet >"$WORK/logs/publish.log" 2>&1 ||
+  { tail -n 30 "$WORK/logs/publish.log" >&2; die "dotnet publish failed (log: bench/work/logs/publish.log)"; }
+
+# The app's own switch for per-request logging, if the published configuration defines one.
+APP_LOGGING_ARGS=()
+if [[ -f $WORK/app/appsettings.json ]] && grep -q '"RequestLogging"' "$WORK/app/appsettings.json"; then
+  APP_LOGGING_ARGS=(--StaticHost:RequestLogging=false)
+fi
+
+log "building the idle client"
+IDLECLIENT="$WORK/idleclient"
+cc -O2 -Wall -Wextra -o "$IDLECLIENT" "$BENCH_DIR/idleclient.c"
+
+log "writing the files to serve into bench/work/www"
+mkdir -p "$WWW"
+printf 'Hello, world\n' >"$WWW/13B.txt" # 13 bytes
+make_file() { # name bytes: printable, incompressible-ish text of exactly that size
+  [[ -f $WWW/$1 && $(stat -c %s "$WWW/$1") == "$2" ]] && return
+  # base64 turns 57 random bytes into a 77-byte line; make a little more than needed, then cut to size.
+  head -c $(($2 * 57 / 77 + 114)) /dev/urandom | base64 -w 76 >"$WWW/$1"
+  truncate -s "$2" "$WWW/$1"
+}
+make_file 4KiB.txt 4096
+make_file 64KiB.txt 65536
+make_file 1MiB.txt 1048576
+make_file 16MiB.txt 16777216
+
+write_nginx_conf
+
+# ---------------------------------------------------------------------------------------------- machine facts
+
+commit=$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$REPO_DIR" diff --quiet HEAD -- src 2>/dev/null || commit_note=" (src/ has uncommitted changes)"
+stamp=$(date -u +%Y-%m-%d)
+result_base="$out_dir/$stamp-$commit"
+FACTS="$WORK/facts.tsv"
+{
+  printf 'date_utc\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  printf 'commit\t%s%s\n' "$commit" "${commit_note:-}"
+  printf 'cpu\t%s\n' "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+  printf 'cores\t%s\n' "$(nproc)"
+  printf 'kernel\t%s\n' "$(uname -sr)"
+  printf 'dotnet_sdk\t%s\n' "$(dotnet --version)"
+  printf 'aspnetcore\t%s\n' "$(dotnet --list-runtimes | awk '$1 == "Microsoft.AspNetCore.App" { v = $2 } END { print v }')"
+  printf 'nginx\t%s\n' "$("$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //')"
+  printf 'wrk\t%s\n' "$(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')"
+  printf 'load_at_start\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'mode\t%s\n' "$( ((quick)) && echo "quick (smoke check)" || echo full)"
+  printf 'rounds\t%s\n' "$rounds"
+  printf 'duration_s\t%s\n' "$duration"
+  printf 'warmup_start_s\t%s\n' "$warmup_start"
+  printf 'warmup_each_s\t%s\n' "$warmup_each"
+  printf 'idle_conns\t%s\n' "$idle_conns"
+  printf 'server_cpu\t%s\n' "$SERVER_CPU"
+  printf 'client_cpu\t%s\n' "$CLIENT_CPU"
+  printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)"
+} >"$FACTS"
+
+# ---------------------------------------------------------------------------------------------- throughput
+
+RAW="$WORK/raw.tsv"
+printf 'round\tworkload\tserver\trequests\tbytes\tduration_us\tp50_us\tp99_us\tsocket_errors\ttimeouts\tnon2xx\tcpu_ticks\n' >"$RAW"
+
+for ((round = 1; round <= rounds; round++)); do
+  # Rotate the server order every round so no server always runs first (cold machine) or last.
+  order=()
+  for i in "${!SERVERS[@]}"; do
+    order+=("${SERVERS[$(((i + round - 1) % ${#SERVERS[@]}))]}")
+  done
+  for server in "${order[@]}"; do
+    log "round $round/$rounds: $server"
+    start_server "$server"
+    port=${SERVER_PORT[$server]}
+    run_wrk "$port" 4k "$warmup_start"
+    for workload in "${WORKLOADS[@]}"; do
+      run_wrk "$port" "$workload" "$warmup_each"
+      before=$(cpu_ticks "$SERVER_PID")
+      run_wrk "$port" "$workload" "$duration"
+      after=$(cpu_ticks "$SERVER_PID")
+      result=$WRK_RESULT
+      kill -0 "$SERVER_PID" 2>/dev/null || die "$server died during $workload (log: bench/work/logs/$server.log)"
+      sock=$(($(field "$result" connect) + $(field "$result" read) + $(field "$result" write)))
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$workload" "$server" \
+        "$(field "$result" requests)" "$(field "$result" bytes)" "$(field "$result" duration_us)" \
+        "$(field "$result" p50_us)" "$(field "$result" p99_us)" "$sock" "$(field "$result" timeout)" \
+        "$(field "$result" status)" "$((after - before))" >>"$RAW"
+      log "  $workload: $(field "$result" requests) requests, errors socket=$sock timeout=$(field "$result" timeout) non2xx=$(field "$result" status)"
+    done
+    stop_server
+  done
+done
+
+# ---------------------------------------------------------------------------------------------- memory + syscalls
+
+MEMORY="$WORK/memory.tsv"
+SYSCALLS="$WORK/syscalls.tsv"
+printf 'server\tconnections\topened_ok\trss_before_kib\trss_after_kib\n' >"$MEMORY"
+printf 'server\tworkload\trequests\tsyscall\tcalls\n' >"$SYSCALLS"
+
+measure_memory() { # server
+  local server=$1 port=${SERVER_PORT[$1]} before after out="$WORK/logs/idleclient-$1.out" i
+  sleep 1 # let the warm-up's connections finish closing
+  before=$(rss_kib "$SERVER_PID")
+  spawn "$out" taskset -c "$CLIENT_CPU" "$IDLECLIENT" "$port" /13B.txt "$idle_conns" 300
+  local client=$SPAWNED
+  for ((i = 0; i < 1500; i++)); do # up to 150 s
+    grep -q '^ready' "$out" 2>/dev/null && break
+    kill -0 "$client" 2>/dev/null || break
+    sleep 0.1
+  done
+  if ! grep -q '^ready' "$out"; then
+    note "$server: idle client did not get $idle_conns connections open ($(tail -n 1 "$out"))"
+    kill_group "$client"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$server" "$idle_conns" 0 "$before" "" >>"$MEMORY"
+    return
+  fi
+  sleep 2 # let the server settle (lazy allocations, deferred frees)
+  after=$(rss_kib "$SERVER_PID")
+  kill_group "$client"
+  local ok
+  ok=$(sed -n 's/^ready [0-9]* ok=\([0-9]*\).*/\1/p' "$out")
+  printf '%s\t%s\t%s\t%s\t%s\n' "$server" "$idle_conns" "$ok" "$before" "$after" >>"$MEMORY"
+  log "  memory: $before KiB -> $after KiB with $idle_conns idle connections"
+}
+
+measure_syscalls() { # server workload
+  local server=$1 workload=$2 port=${SERVER_PORT[$1]} trace="$WORK/logs/strace-$1-$2.txt"
+  local -a targets=()
+  local pid
+  if [[ $server == nginx ]]; then
+    for pid in $(pgrep -P "$SERVER_PID"); do targets+=(-p "$pid"); done # the worker(s)
+  else
+    targets=(-p "$SERVER_PID") # with -f, every thread of the process is attached
+  fi
+  spawn "$trace.err" strace -c -f -o "$trace" "${targets[@]}"
+  local tracer=$SPAWNED i
+  for ((i = 0; i < 50; i++)); do
+    grep -q 'attached' "$trace.err" 2>/dev/null && break
+    sleep 0.1
+  done
+  sleep 0.5
+  run_wrk "$port" "$workload" "$strace_duration"
+  local result=$WRK_RESULT
+  # strace prints its -c summary when it detaches on SIGINT.
+  kill -INT "$tracer" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$tracer" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill_group "$tracer"
+  local requests
+  requests=$(field "$result" requests)
+  # strace -c rows: % time, seconds, usecs/call, calls, [errors], syscall -- calls is always the 4th field.
+  awk -v s="$server" -v w="$workload" -v r="$requests" \
+    '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" { printf "%s\t%s\t%s\t%s\t%s\n", s, w, r, $NF, $4 }' \
+    "$trace" >>"$SYSCALLS"
+  log "  syscalls ($workload): $(awk '$NF == "total" { print $4 }' "$trace") calls for $requests requests"
+}
+
+for server in "${SERVERS[@]}"; do
+  log "memory and syscalls: $server"
+  start_server "$server"
+  run_wrk "${SERVER_PORT[$server]}" 4k "$warmup_start"
+  measure_memory "$server"
+  for workload in "${syscall_workloads[@]}"; do
+    measure_syscalls "$server" "$workload"
+  done
+  stop_server
+done
+
+# ---------------------------------------------------------------------------------------------- report
+
+log "writing $result_base.{md,csv,png}"
+labels=()
+for server in "${ALL_SERVERS[@]}"; do labels+=("$server=${SERVER_LABEL[$server]}"); done
+wlabels=()
+for workload in "${WORKLOADS[@]}"; do wlabels+=("$workload=${WORKLOAD_LABEL[$workload]}"); done
+
+awk -F'\t' -f "$BENCH_DIR/lib/report.awk" \
+  -v servers="${SERVERS[*]}" -v workloads="${WORKLOADS[*]}" \
+  -v server_labels="$(IFS='|'; echo "${labels[*]}")" -v workload_labels="$(IFS='|'; echo "${wlabels[*]}")" \
+  -v md="$result_base.md" -v csv="$result_base.csv" -v chartdata="$WORK/chart.dat" \
+  -v png="$(basename "$result_base").png" \
+  "$FACTS" "$RAW" "$MEMORY" "$SYSCALLS" "$NOTES_FILE"
+
+baseline_column=0
+for i in "${!SERVERS[@]}"; do [[ ${SERVERS[$i]} == sockets ]] && baseline_column=$((i + 2)); done
+subtitle=$(basename "$result_base")
+((quick)) && subtitle+=" - quick smoke check"
+gnuplot -e "datafile='$WORK/chart.dat'; outfile='$result_base.png'; subtitle='$subtitle'; ncols=$((${#SERVERS[@]} + 1)); base=$baseline_column" \
+  "$BENCH_DIR/lib/chart.gp"
+
+elapsed=$(($(date +%s) - started_at))
+log "done in $((elapsed / 60))m$((elapsed % 60))s: $result_base.md"
