@@ -1,8 +1,18 @@
-var builder = WebApplication.CreateBuilder(args);
-builder.WebHost.UseEpollTransport();
+using StaticHostApp.Hosting;
+using StaticHostApp.Sites;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    ContentRootPath = ContentRootLocator.DefaultFor(args),
+});
+
+builder.UseConfiguredTransport();
+builder.Services.BindKestrelLimits();
+builder.Services.AddStaticHost(builder.Configuration);
 
 var app = builder.Build();
-app.MapGet("/", () => "StaticHostApp on the epoll transport\n");
+app.UseStaticHost();
 app.Run();
 
 /// <summary>The application's entry point; public so tests can host it with WebApplicationFactory.</summary>

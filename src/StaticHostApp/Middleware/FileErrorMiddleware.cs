@@ -1,0 +1,66 @@
+namespace StaticHostApp.Middleware;
+
+/// <summary>
+/// Turns file-system exceptions thrown while a site's branch serves a file into the status codes a web server gives,
+/// where StaticFileMiddleware alone would let them become 500s (and, in Development, a stack trace page):
+/// permission denied → 403, a file that vanished between the check and the open → 404, any other failure → 500
+/// with the error logged. The client never sees exception details. Each site's branch has its own instance, so the
+/// site name in the log costs nothing per request.
+/// </summary>
+internal sealed partial class FileErrorMiddleware(RequestDelegate next, string site, ILogger<FileErrorMiddleware> logger)
+{
+    /// <summary>Runs the rest of the branch and maps its file-system exceptions.</summary>
+    public async Task InvokeAsync(HttpContext context)
+    {
+        // Captured first: DefaultFilesMiddleware rewrites "/dir/" to "/dir/index.html" further down.
+        var path = context.Request.Path;
+        try
+        {
+            await next(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nothing to answer and nothing worth an error log.
+        }
+        catch (Exception exception)
+        {
+            if (context.Response.HasStarted)
+            {
+                // Headers are out: the status cannot change. Cut the connection so the client sees a truncated
+                // response instead of a short one that looks complete.
+                LogFailedAfterStart(logger, exception, site, path);
+                context.Abort();
+                return;
+            }
+
+            context.Response.Clear();
+            switch (exception)
+            {
+                case UnauthorizedAccessException:
+                    LogPermissionDenied(logger, site, path, exception.Message);
+                    context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    break;
+                case FileNotFoundException or DirectoryNotFoundException:
+                    LogVanished(logger, site, path);
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    break;
+                default:
+                    LogFailed(logger, exception, site, path);
+                    context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                    break;
+            }
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Warning, "Permission denied serving {Site} {Path}: {Reason}")]
+    private static partial void LogPermissionDenied(ILogger logger, string site, PathString path, string reason);
+
+    [LoggerMessage(2, LogLevel.Debug, "File vanished while serving {Site} {Path}")]
+    private static partial void LogVanished(ILogger logger, string site, PathString path);
+
+    [LoggerMessage(3, LogLevel.Error, "Failed serving {Site} {Path}")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string site, PathString path);
+
+    [LoggerMessage(4, LogLevel.Error, "Failed serving {Site} {Path} after the response started; connection aborted")]
+    private static partial void LogFailedAfterStart(ILogger logger, Exception exception, string site, PathString path);
+}

@@ -1,0 +1,7 @@
+namespace StaticHostApp.Sites;
+
+/// <summary>A site after its configuration was checked: normalised host names and the absolute root.</summary>
+/// <param name="Name">The site's first host name, used in logs.</param>
+/// <param name="Hosts">Normalised host names (see <see cref="HostName"/>).</param>
+/// <param name="Root">The absolute root directory, as configured (symbolic links not resolved).</param>
+internal sealed record SiteDefinition(string Name, IReadOnlyList<string> Hosts, string Root);
