@@ -55,10 +55,9 @@ file == 3 { MEMCONN[$1] = $2; MEMOK[$1] = $3; MEMBEFORE[$1] = $4; MEMAFTER[$1] =
 file == 4 {
     s = $1; w = $2
     SCREQ[w SUBSEP s] = $3
-    name = ($4 in SHOWN) ? $4 : "other"
-    CALLS[w SUBSEP s SUBSEP name] += $5
+    CALLS[w SUBSEP s SUBSEP $4] += $5
     TOTAL[w SUBSEP s] += $5
-    USED[name] = 1
+    if (!($4 in NAMESEEN)) { NAMESEEN[$4] = 1; NAMES[++nnames] = $4 }
     if (!(w in SCWSEEN)) { SCWSEEN[w] = 1; SCW[++nscw] = w }
     next
 }
@@ -96,6 +95,15 @@ function num(x) {   # a readable number of significant digits
     if (x >= 10) return sprintf("%.1f", x)
     if (x >= 1) return sprintf("%.2f", x)
     return sprintf("%.3g", x)
+}
+# Highest calls-per-request of a syscall in a workload, over the servers traced.
+function maxper(w, name,    j, key, m, x) {
+    m = 0
+    for (j = 1; j <= nserv; j++) {
+        key = w SUBSEP S[j]
+        if ((key in SCREQ) && SCREQ[key] > 0) { x = CALLS[key SUBSEP name] / SCREQ[key]; if (x > m) m = x }
+    }
+    return m
 }
 function csvq(x) { if (x ~ /[",]/) { gsub(/"/, "\"\"", x); return "\"" x "\"" } return x }
 function csvrow(section, w, s, r, metric, value) {
@@ -249,14 +257,33 @@ END {
             if (key in SCREQ) csvrow("syscalls", w, S[j], "", "requests", SCREQ[key])
         }
         print line > md
-        for (k = 1; k <= nsc + 2; k++) {
-            name = k <= nsc ? SC[k] : (k == nsc + 1 ? "other" : "total")
-            if (name != "total" && !(name in USED)) continue
-            line = "| " (name == "total" ? "**all syscalls**" : "`" name "`") " |"
+        # Rows: the I/O syscalls listed in BEGIN that occurred, then any other syscall that some server made
+        # at least 0.5 times per request (most frequent first), then the rest as "other", then the total.
+        nrows = 0
+        for (k = 1; k <= nsc; k++) if (maxper(w, SC[k]) > 0) ROW[++nrows] = SC[k]
+        nextra = 0
+        for (k = 1; k <= nnames; k++) {
+            name = NAMES[k]
+            if (!(name in SHOWN) && maxper(w, name) >= 0.5) { EXTRA[++nextra] = name; V[nextra] = -maxper(w, name) }
+        }
+        for (a = 2; a <= nextra; a++) {   # sort EXTRA by descending rate (V holds the negated rates)
+            t = V[a]; tn = EXTRA[a]
+            for (b = a - 1; b >= 1 && V[b] > t; b--) { V[b + 1] = V[b]; EXTRA[b + 1] = EXTRA[b] }
+            V[b + 1] = t; EXTRA[b + 1] = tn
+        }
+        for (k = 1; k <= nextra; k++) ROW[++nrows] = EXTRA[k]
+        ROW[++nrows] = "other"; ROW[++nrows] = "total"
+        for (k = 1; k <= nrows; k++) {
+            name = ROW[k]
+            line = "| " (name == "total" ? "**all syscalls**" : (name == "other" ? "other" : "`" name "`")) " |"
             for (j = 1; j <= nserv; j++) {
                 key = w SUBSEP S[j]
                 if (!(key in SCREQ) || SCREQ[key] <= 0) { line = line " – |"; continue }
-                c = name == "total" ? TOTAL[key] : CALLS[key SUBSEP name] + 0
+                if (name == "total") c = TOTAL[key]
+                else if (name == "other") {
+                    c = TOTAL[key]
+                    for (q = 1; q < nrows - 1; q++) c -= CALLS[key SUBSEP ROW[q]]
+                } else c = CALLS[key SUBSEP name] + 0
                 per = c / SCREQ[key]
                 csvrow("syscalls", w, S[j], "", name "_per_request", sprintf("%.4f", per))
                 line = line " " (c == 0 ? "0" : sprintf("%.3f", per)) " |"
