@@ -59,15 +59,17 @@ done
 
 if ((quick)); then
   : "${rounds:=1}" "${duration:=2}" "${idle_conns:=2000}" "${out_dir:=$WORK/results}"
-  warmup_start=2        # seconds of load right after a server starts (JIT, tiering, pools)
+  warmup_start=1        # seconds of load right after a server starts (JIT, tiering, pools)
   warmup_each=1         # seconds of the same workload right before each counted run
   strace_duration=2
+  settle=1              # seconds between opening the idle connections and reading RSS
   syscall_workloads=(4k)
 else
   : "${rounds:=3}" "${duration:=10}" "${idle_conns:=10000}" "${out_dir:=$BENCH_DIR/results}"
   warmup_start=10
   warmup_each=3
   strace_duration=5
+  settle=2
   syscall_workloads=(4k 1m)
 fi
 
@@ -408,6 +410,7 @@ FACTS="$WORK/facts.tsv"
   printf 'warmup_start_s\t%s\n' "$warmup_start"
   printf 'warmup_each_s\t%s\n' "$warmup_each"
   printf 'idle_conns\t%s\n' "$idle_conns"
+  printf 'settle_s\t%s\n' "$settle"
   printf 'server_cpu\t%s\n' "$SERVER_CPU"
   printf 'client_cpu\t%s\n' "$CLIENT_CPU"
   printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)"
@@ -471,7 +474,7 @@ measure_memory() { # server
     printf '%s\t%s\t%s\t%s\t%s\n' "$server" "$idle_conns" 0 "$before" "" >>"$MEMORY"
     return
   fi
-  sleep 2 # let the server settle (lazy allocations, deferred frees)
+  sleep "$settle" # let the server settle (lazy allocations, deferred frees)
   after=$(rss_kib "$SERVER_PID")
   kill_group "$client"
   local ok

@@ -296,7 +296,7 @@ END {
     # Memory.
     print "## Memory per idle keep-alive connection" > md
     print "" > md
-    print "VmRSS of the server (nginx: master + worker) right before and 2 s after a client opened the connections on a freshly started, warmed-up server; each connection completed one request and then stayed open." > md
+    print "VmRSS of the server (nginx: master + worker) right before and " FACT["settle_s"] " s after a client opened the connections on a freshly started, warmed-up server; each connection completed one request and then stayed open." > md
     print "" > md
     print "| Server | connections | RSS before (MiB) | RSS after (MiB) | bytes per connection |" > md
     print "| --- | ---: | ---: | ---: | ---: |" > md
