@@ -21,6 +21,9 @@ public sealed class EpollConnectionListener : IConnectionListener
         EndPoint = endPoint;
     }
 
+    /// <summary>The listen socket behind this listener (for tests).</summary>
+    internal ListenSocket Socket => _socket;
+
     /// <summary>The bound endpoint; for port 0 it carries the port the kernel chose.</summary>
     public EndPoint EndPoint { get; }
 

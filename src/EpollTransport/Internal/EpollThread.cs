@@ -39,6 +39,7 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
     private readonly HandlerTable _handlers = new();
     private readonly ConcurrentQueue<WorkItem> _workQueue = new();
     private readonly List<Timer> _timers = [];
+    private readonly List<Timer> _dueTimers = [];
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -313,30 +314,37 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
             return -1;
         }
 
+        // Take the due ones out first: their actions may add new timers.
         long now = Environment.TickCount64;
-        long next = long.MaxValue;
         for (int i = _timers.Count - 1; i >= 0; i--)
         {
-            var timer = _timers[i];
-            if (timer.DueTicks <= now)
+            if (_timers[i].DueTicks <= now)
             {
+                _dueTimers.Add(_timers[i]);
                 _timers.RemoveAt(i);
-                try
-                {
-                    timer.Action(timer.State);
-                }
-                catch (Exception ex)
-                {
-                    TransportLog.LoopError(_logger, Index, ex);
-                }
-            }
-            else
-            {
-                next = Math.Min(next, timer.DueTicks);
             }
         }
 
-        return next == long.MaxValue ? -1 : (int)Math.Clamp(next - now, 0, int.MaxValue);
+        foreach (var timer in _dueTimers)
+        {
+            try
+            {
+                timer.Action(timer.State);
+            }
+            catch (Exception ex)
+            {
+                TransportLog.LoopError(_logger, Index, ex);
+            }
+        }
+
+        _dueTimers.Clear();
+        long next = long.MaxValue;
+        foreach (var timer in _timers)
+        {
+            next = Math.Min(next, timer.DueTicks);
+        }
+
+        return next == long.MaxValue ? -1 : (int)Math.Clamp(next - Environment.TickCount64, 0, int.MaxValue);
     }
 
     private void DrainToThreadPool()

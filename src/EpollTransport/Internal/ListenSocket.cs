@@ -31,6 +31,11 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private bool _isClosed;
     private int _backoffMilliseconds;
 
+    // Fault injection for tests: descriptor exhaustion cannot be produced for real inside a .NET process,
+    // because the runtime itself then fails (the GC reads /proc/self/status and treats the failure as out of memory).
+    private int _injectedFailures;
+    private int _injectedErrno;
+
     public ListenSocket(EpollThread home, EpollTransportContext context, BoundListenSocket bound, ChannelWriter<EpollConnection> accepted)
     {
         _home = home;
@@ -95,6 +100,13 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         _closed.TrySetResult();
     }
 
+    /// <summary>Test hook: the next <paramref name="count"/> accepts fail with <paramref name="errno"/>. Runs on the home thread.</summary>
+    internal void InjectAcceptFailures(int errno, int count)
+    {
+        _injectedErrno = errno;
+        _injectedFailures = count;
+    }
+
     void IEpollHandler.OnEvents(uint events) => AcceptBatch();
 
     void IEpollHandler.OnLoopFault(Exception exception)
@@ -111,14 +123,25 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         for (int i = 0; i < MaxAcceptsPerEvent && !_isClosed; i++)
         {
             int addressLength = SocketAddresses.MaxLength;
-            int fd = Libc.Accept4(_fd, address, &addressLength, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            int fd;
+            int errno;
+            if (_injectedFailures > 0)
+            {
+                _injectedFailures--;
+                (fd, errno) = (-1, _injectedErrno);
+            }
+            else
+            {
+                fd = Libc.Accept4(_fd, address, &addressLength, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                errno = fd < 0 ? NativeErrors.LastErrno : 0;
+            }
+
             if (fd >= 0)
             {
                 OnAccepted(fd, new ReadOnlySpan<byte>(address, Math.Min(addressLength, SocketAddresses.MaxLength)));
                 continue;
             }
 
-            int errno = NativeErrors.LastErrno;
             switch (errno)
             {
                 case Errno.EAGAIN:
@@ -182,11 +205,16 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     {
         bool firstInEpisode = _backoffMilliseconds == 0;
         _backoffMilliseconds = firstInEpisode ? FirstBackoffMilliseconds : Math.Min(_backoffMilliseconds * 2, MaxBackoffMilliseconds);
+        string message = NativeErrors.ToSocketException(errno, "accept4").Message;
         if (firstInEpisode)
         {
-            // Logged once per episode, not once per retry.
-            TransportLog.AcceptError(_context.Logger, _bound.EndPoint.ToString() ?? "", NativeErrors.ToSocketException(errno, "accept4").Message, _backoffMilliseconds);
+            // An error once per episode; the retries only at debug level.
+            TransportLog.AcceptError(_context.Logger, _bound.EndPoint.ToString() ?? "", message, _backoffMilliseconds);
             _home.Unwatch(_fd);
+        }
+        else
+        {
+            TransportLog.AcceptRetryFailed(_context.Logger, _bound.EndPoint.ToString() ?? "", message, _backoffMilliseconds);
         }
 
         _home.AddTimer(_backoffMilliseconds, s_retryAccept, this);

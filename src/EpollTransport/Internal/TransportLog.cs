@@ -43,6 +43,9 @@ internal static partial class TransportLog
     [LoggerMessage(22, LogLevel.Error, "Unexpected error on epoll thread {ThreadIndex}; the affected handler was closed and the loop goes on.", EventName = "LoopError")]
     public static partial void LoopError(ILogger logger, int threadIndex, Exception exception);
 
+    [LoggerMessage(24, LogLevel.Debug, "Accepting on {EndPoint} still fails: {Message}. Next try in {DelayMilliseconds} ms.", EventName = "AcceptRetryFailed")]
+    public static partial void AcceptRetryFailed(ILogger logger, string endPoint, string message, int delayMilliseconds);
+
     [LoggerMessage(23, LogLevel.Error, "Accepting on {EndPoint} stopped after an unrecoverable error.", EventName = "AcceptStopped")]
     public static partial void AcceptStopped(ILogger logger, string endPoint, Exception exception);
 }

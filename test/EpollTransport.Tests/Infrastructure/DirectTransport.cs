@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -20,11 +21,11 @@ internal sealed class DirectTransport : IAsyncDisposable
 
     public IPEndPoint EndPoint => (IPEndPoint)Listener.EndPoint;
 
-    public static async Task<DirectTransport> StartAsync(Action<EpollTransportOptions>? configure = null, EndPoint? endPoint = null)
+    public static async Task<DirectTransport> StartAsync(Action<EpollTransportOptions>? configure = null, EndPoint? endPoint = null, ILoggerFactory? loggerFactory = null)
     {
         var options = new EpollTransportOptions();
         configure?.Invoke(options);
-        var factory = new EpollTransportFactory(Options.Create(options), NullLoggerFactory.Instance);
+        var factory = new EpollTransportFactory(Options.Create(options), loggerFactory ?? NullLoggerFactory.Instance);
         var listener = await factory.BindAsync(endPoint ?? new IPEndPoint(IPAddress.Loopback, 0));
         return new DirectTransport(factory, listener);
     }

@@ -30,6 +30,22 @@ internal sealed class LogRecorder : ILoggerProvider
         }
     }
 
+    /// <summary>Completes when <paramref name="count"/> events with <paramref name="eventName"/> have been logged.</summary>
+    public Task WaitForCountAsync(string eventName, int count)
+    {
+        lock (_gate)
+        {
+            if (Count(eventName) >= count)
+            {
+                return Task.CompletedTask;
+            }
+
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((id => id.Name == eventName && Count(eventName) >= count, signal));
+            return signal.Task.WaitAsync(TestTimeouts.Operation);
+        }
+    }
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()

@@ -1,0 +1,32 @@
+namespace EpollTransport.Tests.Infrastructure;
+
+/// <summary>The process's descriptor table.</summary>
+internal static class ProcessDescriptors
+{
+    /// <summary>Open descriptors of this process and what each refers to, without the one used to list them.</summary>
+    public static Dictionary<int, string> Snapshot()
+    {
+        var result = new Dictionary<int, string>();
+        foreach (var path in Directory.GetFiles("/proc/self/fd"))
+        {
+            try
+            {
+                var target = new FileInfo(path).LinkTarget;
+                if (target is not null)
+                {
+                    result[int.Parse(Path.GetFileName(path), System.Globalization.CultureInfo.InvariantCulture)] = target;
+                }
+            }
+            catch (IOException)
+            {
+                // The descriptor used for the listing itself is gone by now.
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>What is open in <paramref name="after"/> and was not in <paramref name="before"/>.</summary>
+    public static string Describe(Dictionary<int, string> before, Dictionary<int, string> after) =>
+        string.Join(", ", after.Where(e => !before.TryGetValue(e.Key, out var target) || target != e.Value).Select(e => $"{e.Key} -> {e.Value}"));
+}
