@@ -25,10 +25,10 @@
 #   2. throughput: for each round, each server in turn (order rotated every round) is started, warmed up, and
 #      run through every workload (a short warm-up run, then the counted run, with the server's utime+stime
 #      read from /proc before and after), then stopped;
-#   3. memory: each server is started fresh, warmed up, and its RSS read before and after the idle client has
-#      opened N keep-alive connections that each completed one request;
-#   4. syscalls: on the same server instance, strace -c -f attaches for a short wrk run and the call counts
-#      are divided by the requests wrk completed;
+#   3. syscalls: each server is started fresh and warmed up, then strace -c -f attaches for a short wrk run
+#      and the call counts are divided by the requests wrk completed;
+#   4. memory: on the same server instance, its RSS is read before and after the idle client has opened N
+#      keep-alive connections that each completed one request;
 #   5. writes <UTC date>-<commit>.md, .csv and .png.
 # Every process it starts runs in its own process group and is killed on exit, failure or Ctrl-C.
 set -euo pipefail
@@ -450,7 +450,7 @@ for ((round = 1; round <= rounds; round++)); do
   done
 done
 
-# ---------------------------------------------------------------------------------------------- memory + syscalls
+# ---------------------------------------------------------------------------------------------- syscalls + memory
 
 MEMORY="$WORK/memory.tsv"
 SYSCALLS="$WORK/syscalls.tsv"
@@ -459,7 +459,7 @@ printf 'server\tworkload\trequests\tsyscall\tcalls\n' >"$SYSCALLS"
 
 measure_memory() { # server
   local server=$1 port=${SERVER_PORT[$1]} before after out="$WORK/logs/idleclient-$1.out" i
-  sleep 1 # let the warm-up's connections finish closing
+  sleep 1 # let the previous run's connections finish closing
   before=$(rss_kib "$SERVER_PID")
   spawn "$out" taskset -c "$CLIENT_CPU" "$IDLECLIENT" "$port" /13B.txt "$idle_conns" 300
   local client=$SPAWNED
@@ -492,6 +492,7 @@ measure_syscalls() { # server workload
   else
     targets=(-p "$SERVER_PID") # with -f, every thread of the process is attached
   fi
+  sleep 1 # let the previous run's connections finish closing, so their teardown is not traced
   spawn "$trace.err" strace -c -f -o "$trace" "${targets[@]}"
   local tracer=$SPAWNED i
   for ((i = 0; i < 50; i++)); do
@@ -518,13 +519,14 @@ measure_syscalls() { # server workload
 }
 
 for server in "${SERVERS[@]}"; do
-  log "memory and syscalls: $server"
+  log "syscalls and memory: $server"
   start_server "$server"
   run_wrk "${SERVER_PORT[$server]}" 4k "$warmup_start"
-  measure_memory "$server"
+  # Syscalls first: closing thousands of idle connections afterwards would otherwise land in the trace.
   for workload in "${syscall_workloads[@]}"; do
     measure_syscalls "$server" "$workload"
   done
+  measure_memory "$server"
   stop_server
 done
 
