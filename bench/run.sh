@@ -131,14 +131,19 @@ declare -A STARTED_GROUPS=()
 
 kill_group() { # pgid: TERM, up to 10 s grace, then KILL
   local pgid=$1 i
-  kill -TERM -- "-$pgid" 2>/dev/null || return 0
+  # Forget the group first, so a group that is already gone is never signalled again later (its id could
+  # by then belong to an unrelated process).
+  unset "STARTED_GROUPS[$pgid]"
+  if ! kill -TERM -- "-$pgid" 2>/dev/null; then
+    wait "$pgid" 2>/dev/null || true
+    return 0
+  fi
   for ((i = 0; i < 100; i++)); do
     kill -0 -- "-$pgid" 2>/dev/null || break
     sleep 0.1
   done
   kill -KILL -- "-$pgid" 2>/dev/null || true
   wait "$pgid" 2>/dev/null || true
-  unset "STARTED_GROUPS[$pgid]"
 }
 
 cleanup() {
