@@ -51,7 +51,15 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             return info;
         }
 
-        return Check(info.PhysicalPath) == PathAccess.File ? info : new NotFoundFileInfo(subpath);
+        var (access, resolved) = Check(info.PhysicalPath);
+        if (access != PathAccess.File)
+        {
+            return new NotFoundFileInfo(subpath);
+        }
+
+        // PhysicalFileInfo describes a symbolic link itself (its length is the target path's length), so a linked
+        // file would be served truncated; describe the file the link resolves to instead.
+        return string.Equals(resolved, info.PhysicalPath, StringComparison.Ordinal) ? info : new PhysicalFileInfo(new FileInfo(resolved));
     }
 
     /// <inheritdoc />
@@ -68,7 +76,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             return NotFoundDirectoryContents.Singleton;
         }
 
-        return Check(fullPath) == PathAccess.Directory ? contents : NotFoundDirectoryContents.Singleton;
+        return Check(fullPath).Access == PathAccess.Directory ? contents : NotFoundDirectoryContents.Singleton;
     }
 
     /// <inheritdoc />
@@ -85,7 +93,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             return PathAccess.NotFound;
         }
 
-        return Check(fullPath);
+        return Check(fullPath).Access;
     }
 
     /// <inheritdoc />
@@ -139,30 +147,30 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         return true;
     }
 
-    private PathAccess Check(string fullPath)
+    private (PathAccess Access, string Resolved) Check(string fullPath)
     {
         var resolved = LibC.RealPath(fullPath, out var errno);
         if (resolved is null)
         {
-            return errno is LibC.EACCES or LibC.EPERM ? PathAccess.Forbidden : PathAccess.NotFound;
+            return (errno is LibC.EACCES or LibC.EPERM ? PathAccess.Forbidden : PathAccess.NotFound, fullPath);
         }
 
         if (!_followSymlinksOutsideRoot && !IsInsideRealRoot(resolved))
         {
-            return PathAccess.NotFound;
+            return (PathAccess.NotFound, resolved);
         }
 
         switch (LibC.GetFileType(resolved))
         {
             case LibC.FileType.Directory:
-                return PathAccess.Directory;
+                return (PathAccess.Directory, resolved);
             case LibC.FileType.Regular:
                 errno = LibC.CanRead(resolved);
-                return errno == 0 ? PathAccess.File
+                return (errno == 0 ? PathAccess.File
                     : errno is LibC.EACCES or LibC.EPERM ? PathAccess.Forbidden
-                    : PathAccess.NotFound;
+                    : PathAccess.NotFound, resolved);
             default:
-                return PathAccess.NotFound;
+                return (PathAccess.NotFound, resolved);
         }
     }
 

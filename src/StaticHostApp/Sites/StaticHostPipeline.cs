@@ -8,17 +8,20 @@ namespace StaticHostApp.Sites;
 /// <summary>
 /// Builds the request pipeline: request log → path guard → host router, and behind the router one prebuilt branch
 /// of standard middleware per site (DefaultFiles + StaticFiles on the site's root). Everything is built once, when the
-/// server starts and the options have been validated; a request then costs one dictionary look-up to find its site.
+/// application starts, after the options have been validated; a request then costs one dictionary look-up to find its site.
 /// </summary>
 internal static class StaticHostPipeline
 {
     private static readonly string[] IndexFiles = ["index.html"];
 
-    /// <summary>Adds the static host as the application's terminal middleware.</summary>
+    /// <summary>
+    /// Adds the static host as the application's terminal middleware. Reads (and so validates) the options now:
+    /// a bad configuration throws an <see cref="OptionsValidationException"/> naming every problem before the
+    /// server binds a port, instead of surfacing later from inside the host's start-up.
+    /// </summary>
     public static IApplicationBuilder UseStaticHost(this IApplicationBuilder app)
     {
-        // The factory runs when the server builds its pipeline, after ValidateOnStart has checked the options.
-        app.Use(_ => Build(app));
+        app.Run(Build(app));
         return app;
     }
 

@@ -1,0 +1,21 @@
+namespace StaticHostApp.Tests.Infrastructure;
+
+/// <summary>Waits for a condition the test cannot be notified of (a file written by a background queue).</summary>
+public static class Eventually
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Re-checks <paramref name="condition"/> until it holds, failing the test after <paramref name="timeout"/>.
+    /// The poll is how the condition is observed, not a guess at how long something takes.
+    /// </summary>
+    public static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out after {timeout.TotalSeconds} s waiting for {what}.");
+            await Task.Delay(Poll);
+        }
+    }
+}

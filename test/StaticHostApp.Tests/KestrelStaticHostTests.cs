@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using StaticHostApp.Tests.Infrastructure;
+
+namespace StaticHostApp.Tests;
+
+/// <summary>
+/// The shared cases on real Kestrel over the epoll transport, plus what needs a real connection: raw request lines,
+/// the Date header, idle timeouts, transport selection.
+/// </summary>
+public sealed class KestrelStaticHostTests() : StaticHostTests(ServerKind.Kestrel)
+{
+    [Fact]
+    public async Task Runs_on_the_epoll_transport_by_default()
+    {
+        await using var host = StartStandard();
+
+        // Kestrel binds with the last registered transport factory that can bind the endpoint.
+        var factories = host.Services.GetServices<IConnectionListenerFactory>().ToList();
+        Assert.IsType<EpollTransport.EpollTransportFactory>(factories[^1]);
+        using var response = await host.GetAsync("/", "example.test");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Transport_sockets_keeps_kestrels_own_transport()
+    {
+        await using var host = Start(Sites.Settings().With("Transport", "sockets"));
+
+        Assert.DoesNotContain(host.Services.GetServices<IConnectionListenerFactory>(), f => f is EpollTransport.EpollTransportFactory);
+        using var response = await host.GetAsync("/file.txt", "example.test");
+        Assert.Equal(StandardSites.FileText, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public void Unknown_transport_fails_start_with_a_clear_message()
+    {
+        var exception = Assert.ThrowsAny<Exception>(() => Start(Sites.Settings().With("Transport", "uring")));
+        Assert.Contains("Transport 'uring' is not supported", exception.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_response_has_a_current_rfc1123_date()
+    {
+        await using var host = StartStandard();
+        using var ok = await host.GetAsync("/style.css", "example.test");
+        using var notModified = await host.GetAsync("/style.css", "example.test", r => r.Headers.IfNoneMatch.Add(ok.Headers.ETag!));
+        using var notFound = await host.GetAsync("/missing", "example.test");
+        using var misdirected = await host.GetAsync("/", "unknown.test");
+        using var notAllowed = await host.SendAsync(HttpMethod.Delete, "/style.css", "example.test");
+
+        foreach (var response in new[] { ok, notModified, notFound, misdirected, notAllowed })
+        {
+            var raw = Assert.Single(response.Headers.GetValues("Date"));
+            var date = DateTimeOffset.ParseExact(raw, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            Assert.EndsWith(" GMT", raw, StringComparison.Ordinal);
+            Assert.InRange((DateTimeOffset.UtcNow - date).Duration(), TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        }
+    }
+
+    /// <summary>
+    /// Hostile request targets, sent byte for byte so no client normalises them. <paramref name="secret"/> is the
+    /// absolute path of the file next to the site's root that must never be served.
+    /// </summary>
+    private static string[] HostileTargets(string secret)
+    {
+        var encodedSecret = secret.Replace("/", "%2f", StringComparison.Ordinal);
+        return
+        [
+            "/../secret.txt",
+            "/../../../../../../secret.txt",
+            "/sub/../../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/%2E%2E/secret.txt",
+            "/.%2e/secret.txt",
+            "/%2e./secret.txt",
+            "/%2e%2e%2fsecret.txt",
+            "/..%2fsecret.txt",
+            "/..%2Fsecret.txt",
+            "/sub/%2e%2e%2f%2e%2e%2fsecret.txt",
+            "/..\\secret.txt",
+            "/..%5csecret.txt",
+            "/%5c..%5csecret.txt",
+            "/sub\\..\\..\\secret.txt",
+            "/%252e%252e/secret.txt",
+            "/..;/secret.txt",
+            "/....//secret.txt",
+            "/secret.txt%00.html",
+            "/%00/../secret.txt",
+            "/secret.txt\0",
+            "/%c0%ae%c0%ae/secret.txt",
+            "/%u002e%u002e/secret.txt",
+            "/" + secret,
+            "/" + encodedSecret,
+            secret,
+            "http://example.test/../secret.txt",
+            "http://example.test" + secret,
+            "/" + string.Concat(Enumerable.Repeat("../", 1500)) + "secret.txt",
+            "/" + string.Concat(Enumerable.Repeat("%2e%2e/", 600)) + "secret.txt",
+            "/" + new string('a', 5000),
+            "/" + string.Concat(Enumerable.Repeat("a/", 2500)),
+            "/link-out.txt",
+            "/linkdir/page.html",
+            "secret.txt",
+            "*",
+        ];
+    }
+
+    [Fact]
+    public async Task Hostile_request_targets_never_leave_the_root()
+    {
+        await using var host = StartStandard();
+        var failures = new List<string>();
+
+        foreach (var target in HostileTargets(Sandbox["secret.txt"]))
+        {
+            var response = await RawHttp.SendAsync(host.Address, "GET", target, "example.test");
+            // Kestrel itself answers a target in asterisk-form or authority-form with a method other than OPTIONS or
+            // CONNECT with 405 and "Allow: OPTIONS"/"Allow: CONNECT", before the application sees it.
+            var kestrelFormRejection = response.StatusCode == 405
+                && response.Headers.TryGetValue("Allow", out var allow) && allow is "OPTIONS" or "CONNECT";
+            if ((response.StatusCode is not (400 or 404) && !kestrelFormRejection)
+                || response.BodyText.Contains(Sites.Secret, StringComparison.Ordinal))
+            {
+                failures.Add($"{Printable(target)} -> {response.StatusCode}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, "Hostile targets not answered with 400/404:\n" + string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task Idle_keep_alive_connection_is_closed_after_keep_alive_timeout()
+    {
+        await using var host = Start(Sites.Settings().With("Kestrel:Limits:KeepAliveTimeout", "00:00:01"));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var socket = await RawHttp.ConnectAsync(host.Address, timeout.Token);
+
+        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /file.txt HTTP/1.1\r\nHost: example.test\r\n\r\n"), SocketFlags.None, timeout.Token);
+        var response = await ReadOneResponseAsync(socket, timeout.Token);
+        Assert.Contains("200 OK", response, StringComparison.Ordinal);
+        var idleSince = DateTime.UtcNow;
+
+        // The server, not our timeout, must end the connection: a read returning 0 (FIN) or a reset.
+        var closed = await ReadUntilClosedAsync(socket, timeout.Token);
+        Assert.True(closed, "The server kept the idle connection open past the test's 15 s bound.");
+        Assert.True(DateTime.UtcNow - idleSince >= TimeSpan.FromSeconds(0.9), "Closed before the keep-alive timeout.");
+    }
+
+    [Fact]
+    public async Task Slow_request_headers_are_cut_off_after_request_headers_timeout()
+    {
+        await using var host = Start(Sites.Settings().With("Kestrel:Limits:RequestHeadersTimeout", "00:00:01"));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var socket = await RawHttp.ConnectAsync(host.Address, timeout.Token);
+
+        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /file.txt HTTP/1.1\r\nHost: example.test\r\n"), SocketFlags.None, timeout.Token);
+
+        var received = new StringBuilder();
+        var closed = await ReadUntilClosedAsync(socket, timeout.Token, received);
+        Assert.True(closed, "The server waited for the rest of the headers past the test's 15 s bound.");
+        Assert.DoesNotContain("200 OK", received.ToString(), StringComparison.Ordinal);
+    }
+
+    private static async Task<string> ReadOneResponseAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        var received = new StringBuilder();
+        var buffer = new byte[4096];
+        while (true)
+        {
+            var text = received.ToString();
+            var headerEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (headerEnd >= 0)
+            {
+                var lengthLine = text[..headerEnd].Split("\r\n").Single(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+                var length = int.Parse(lengthLine["Content-Length:".Length..].Trim(), CultureInfo.InvariantCulture);
+                if (text.Length >= headerEnd + 4 + length)
+                {
+                    return text;
+                }
+            }
+
+            var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+            Assert.True(read > 0, "Connection closed before a whole response arrived.");
+            received.Append(Encoding.Latin1.GetString(buffer, 0, read));
+        }
+    }
+
+    private static async Task<bool> ReadUntilClosedAsync(Socket socket, CancellationToken cancellationToken, StringBuilder? received = null)
+    {
+        var buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+                if (read == 0)
+                {
+                    return true;
+                }
+
+                received?.Append(Encoding.Latin1.GetString(buffer, 0, read));
+            }
+        }
+        catch (SocketException exception) when (exception.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static string Printable(string target) =>
+        target.Length > 80 ? target[..80] + $"…({target.Length} chars)" : target.Replace("\0", "\\0", StringComparison.Ordinal);
+}
