@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Threading.Channels;
 using EpollTransport.Internal;
@@ -21,6 +22,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
     private readonly EpollTransportOptions _options;
     private readonly ILogger _logger;
     private readonly IMemoryPoolFactory<byte>? _memoryPoolFactory;
+    private readonly EpollTransportMetrics _metrics;
     private readonly Lock _gate = new();
     private EpollTransportContext? _context;
     private int _listenerCount;
@@ -30,13 +32,19 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
     /// <param name="options">The transport options.</param>
     /// <param name="loggerFactory">Creates the <c>EpollTransport</c> logger.</param>
     /// <param name="memoryPoolFactory">Kestrel's memory pool factory; the shared array pool is used when absent.</param>
-    public EpollTransportFactory(IOptions<EpollTransportOptions> options, ILoggerFactory loggerFactory, IMemoryPoolFactory<byte>? memoryPoolFactory = null)
+    /// <param name="meterFactory">Creates the <c>EpollTransport</c> meter; a process-wide meter is used when absent.</param>
+    public EpollTransportFactory(
+        IOptions<EpollTransportOptions> options,
+        ILoggerFactory loggerFactory,
+        IMemoryPoolFactory<byte>? memoryPoolFactory = null,
+        IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options.Value;
         _logger = loggerFactory.CreateLogger(TransportLog.CategoryName);
         _memoryPoolFactory = memoryPoolFactory;
+        _metrics = new EpollTransportMetrics(meterFactory);
     }
 
     /// <inheritdoc />
@@ -133,7 +141,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
             }
 
             var memoryPool = _memoryPoolFactory?.Create(new MemoryPoolOptions { Owner = "epoll" }) ?? MemoryPool<byte>.Shared;
-            _context = new EpollTransportContext(_options, _logger, memoryPool, threads);
+            _context = new EpollTransportContext(_options, _logger, memoryPool, threads, _metrics);
             foreach (var thread in threads)
             {
                 thread.Start();

@@ -21,9 +21,11 @@ public sealed class EpollTransportOptions
 
     /// <summary>
     /// Sets TCP_CORK on a TCP connection while a batch of response bytes that needs more than one system call is
-    /// being written, and clears it when the batch is complete, so partial segments are not sent in between.
-    /// Defaults to <see langword="false"/>: a batch that fits one <c>writev</c> gains nothing from corking and would
-    /// pay two extra <c>setsockopt</c> calls.
+    /// being written (response headers followed by a <c>sendfile</c> body, or a partial write), and clears it when
+    /// the batch is complete, so partial segments are not sent in between. Defaults to <see langword="false"/>:
+    /// without it, headers that precede a file body are sent with <c>MSG_MORE</c>, which has the same effect on
+    /// the wire without the two extra <c>setsockopt</c> calls, and a batch that fits one <c>sendmsg</c> gains nothing
+    /// from corking.
     /// </summary>
     public bool Cork { get; set; }
 
@@ -45,6 +47,13 @@ public sealed class EpollTransportOptions
 
     /// <summary>Where the application runs when data arrives. Defaults to <see cref="EpollTransport.ApplicationSchedulingMode.ThreadPool"/>.</summary>
     public ApplicationSchedulingMode ApplicationSchedulingMode { get; set; } = ApplicationSchedulingMode.ThreadPool;
+
+    /// <summary>
+    /// Sends static file bodies with <c>sendfile(2)</c>, straight from the page cache to the socket, when the response
+    /// allows it (HTTP/1.x, known Content-Length, no TLS or connection middleware re-framing the bytes). Defaults to
+    /// <see langword="true"/>. See <see cref="IConnectionSendFileFeature"/>.
+    /// </summary>
+    public bool SendFile { get; set; } = true;
 
     /// <summary>
     /// When <see langword="true"/>, an aborted connection is closed with a FIN (orderly shutdown) instead of the

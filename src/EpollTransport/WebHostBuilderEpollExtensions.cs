@@ -1,4 +1,5 @@
 using EpollTransport;
+using EpollTransport.SendFile;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -44,6 +45,9 @@ public static class WebHostBuilderEpollExtensions
             // that binds every endpoint it can (IConnectionListenerFactorySelector). A later UseKestrel only
             // TryAdds the Sockets factory, which is already registered, so it does not take precedence again.
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, EpollTransportFactory>());
+
+            // Routes HttpResponse.SendFileAsync through sendfile(2) on this transport's connections (option SendFile).
+            services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, SendFileStartupFilter>());
         });
     }
 }

@@ -27,37 +27,61 @@ internal sealed partial class EpollConnection : IValueTaskSource
         {
             while (true)
             {
-                var result = await reader.ReadAsync();
-                if (result.IsCanceled || IsAborted || _closed)
+                // A file region whose preceding pipe bytes are all sent goes next, pipe data or not.
+                if (_fileSegments.TryPeek(out var segment) && segment.Position == _pipeBytesSent)
                 {
-                    reader.AdvanceTo(result.Buffer.Start);
+                    if (!SendFileSegment(segment))
+                    {
+                        await WaitWritableAsync();
+                        continue;
+                    }
+
+                    _fileSegments.TryDequeue(out _);
+                    segment.Complete();
+                    Uncork();
+                    continue;
+                }
+
+                var result = await reader.ReadAsync();
+                var buffer = result.Buffer;
+                if (IsAborted || _closed)
+                {
+                    reader.AdvanceTo(buffer.Start);
                     break;
                 }
 
-                var buffer = result.Buffer;
-                var consumed = buffer.End;
-                if (!buffer.IsEmpty)
+                if (result.IsCanceled)
                 {
-                    try
-                    {
-                        consumed = Send(buffer);
-                    }
-                    finally
-                    {
-                        // Also when sending failed: the read must end before the reader can be completed.
-                        reader.AdvanceTo(consumed);
-                    }
-                }
-                else
-                {
-                    reader.AdvanceTo(consumed);
+                    // Woken to look at a newly queued file region.
+                    reader.AdvanceTo(buffer.Start);
+                    continue;
                 }
 
-                if (!consumed.Equals(buffer.End))
+                // Pipe bytes go out only up to the next file region's position; the region follows them.
+                long limit = _fileSegments.TryPeek(out segment) ? segment.Position - _pipeBytesSent : long.MaxValue;
+                var batch = limit < buffer.Length ? buffer.Slice(0, limit) : buffer;
+                long sent = 0;
+                try
+                {
+                    sent = batch.IsEmpty ? 0 : Send(batch, fileFollows: limit <= buffer.Length);
+                }
+                finally
+                {
+                    // Also when sending failed: the read must end before the reader can be completed.
+                    reader.AdvanceTo(batch.GetPosition(sent));
+                }
+
+                _pipeBytesSent += sent;
+                if (sent < batch.Length)
                 {
                     // The kernel's send buffer is full: wait for EPOLLOUT, then the next read returns the rest.
                     await WaitWritableAsync();
                     continue;
+                }
+
+                if (batch.Length < buffer.Length || _fileSegments.TryPeek(out _))
+                {
+                    continue; // A file region is next (the rest of the buffer, if any, comes after it).
                 }
 
                 Uncork();
@@ -84,12 +108,23 @@ internal sealed partial class EpollConnection : IValueTaskSource
         }
     }
 
-    /// <summary>Writes as much of <paramref name="buffer"/> as the socket takes; returns how far it got.</summary>
-    private SequencePosition Send(ReadOnlySequence<byte> buffer)
+    /// <summary>
+    /// Writes as much of <paramref name="buffer"/> as the socket takes; returns the number of bytes sent.
+    /// <paramref name="fileFollows"/>: a file region comes right after these bytes, so the last write is marked
+    /// MSG_MORE (or the socket corked) and the headers leave in the same segments as the file's first bytes.
+    /// </summary>
+    private long Send(ReadOnlySequence<byte> buffer, bool fileFollows)
     {
+        long total = 0;
+        if (fileFollows)
+        {
+            Cork();
+        }
+
+        int flags = MSG_NOSIGNAL | (fileFollows && !_corked ? MSG_MORE : 0);
         while (!buffer.IsEmpty)
         {
-            long sent = buffer.IsSingleSegment ? SendOne(buffer.First, out long attempted) : SendGathered(buffer, out attempted);
+            long sent = buffer.IsSingleSegment ? SendOne(buffer.First, flags, out long attempted) : SendGathered(buffer, flags, out attempted);
             if (sent < 0)
             {
                 int errno = NativeErrors.LastErrno;
@@ -106,6 +141,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
                 throw ToConnectionException(errno, "sendmsg");
             }
 
+            total += sent;
             buffer = buffer.Slice(sent);
             if (buffer.IsEmpty)
             {
@@ -121,19 +157,20 @@ internal sealed partial class EpollConnection : IValueTaskSource
             }
         }
 
-        return buffer.Start;
+        _context.Metrics.SentFromPipe(total);
+        return total;
     }
 
-    private unsafe long SendOne(ReadOnlyMemory<byte> memory, out long attempted)
+    private unsafe long SendOne(ReadOnlyMemory<byte> memory, int flags, out long attempted)
     {
         attempted = memory.Length;
         fixed (byte* pointer = &MemoryMarshal.GetReference(memory.Span))
         {
-            return Libc.Send(_fd, pointer, (nuint)memory.Length, MSG_NOSIGNAL);
+            return Libc.Send(_fd, pointer, (nuint)memory.Length, flags);
         }
     }
 
-    private unsafe long SendGathered(ReadOnlySequence<byte> buffer, out long attempted)
+    private unsafe long SendGathered(ReadOnlySequence<byte> buffer, int flags, out long attempted)
     {
         var vectors = _thread.IoVectors;
         var pins = _thread.PinHandles;
@@ -159,7 +196,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
             }
 
             var message = new Libc.MessageHeader { IoVectors = vectors, IoVectorCount = (nuint)count };
-            return Libc.SendMsg(_fd, &message, MSG_NOSIGNAL);
+            return Libc.SendMsg(_fd, &message, flags);
         }
         finally
         {
@@ -209,6 +246,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
         if (_closed)
         {
             _output.Reader.Complete(abortReason);
+            FailQueuedFiles(abortReason ?? new ConnectionAbortedException("The connection was closed."));
             return;
         }
 
@@ -234,6 +272,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
 
         var outputError = abortReason ?? error;
         _output.Reader.Complete(outputError);
+        FailQueuedFiles(outputError ?? new ConnectionAbortedException("The connection's output was completed before the file was sent."));
 
         // Nothing more will be sent, so the connection is over: end the input too (a no-op if the peer's FIN,
         // a reset or the application already ended it) and close the socket.

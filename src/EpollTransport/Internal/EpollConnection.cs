@@ -21,7 +21,7 @@ namespace EpollTransport.Internal;
 /// </remarks>
 internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature,
-    IConnectionLifetimeFeature, IConnectionEndPointFeature
+    IConnectionLifetimeFeature, IConnectionEndPointFeature, IConnectionSendFileFeature
 {
     private static readonly Action<object?> s_abortOnLoop = static state => ((EpollConnection)state!).AbortOnLoop();
     private static readonly Action<object?> s_start = static state => ((EpollConnection)state!).Start();
@@ -33,6 +33,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private readonly bool _isTcp;
     private readonly Pipe _input;
     private readonly Pipe _output;
+    private readonly TransportOutputWriter _outputWriter;
     private readonly CancellationTokenSource _connectionClosedSource = new();
     private readonly TaskCompletionSource _socketClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _connectionClosedFired = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -63,7 +64,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 
         _input = new Pipe(context.InputOptions(thread));
         _output = new Pipe(context.OutputOptions(thread));
-        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        _outputWriter = new TransportOutputWriter(_output.Writer, this, context.FileWindow);
+        Transport = new DuplexPipe(_input.Reader, _outputWriter);
         ConnectionClosed = _connectionClosedSource.Token;
         _onInputFlushCompleted = OnInputFlushCompleted;
 
@@ -74,6 +76,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         features.Set<IMemoryPoolFeature>(this);
         features.Set<IConnectionLifetimeFeature>(this);
         features.Set<IConnectionEndPointFeature>(this);
+        features.Set<IConnectionSendFileFeature>(this);
         Features = features;
     }
 
@@ -96,6 +99,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     public override CancellationToken ConnectionClosed { get; set; }
 
     public MemoryPool<byte> MemoryPool => _context.MemoryPool;
+
+    public EpollTransportContext Context => _context;
 
     private bool IsAborted => Volatile.Read(ref _abortReason) is not null;
 
@@ -128,7 +133,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     {
         // Kestrel is done with the connection: completing the application's ends lets both loops finish.
         _input.Reader.Complete();
-        _output.Writer.Complete();
+        _outputWriter.Complete();
         await _socketClosed.Task.ConfigureAwait(false);
         await _connectionClosedFired.Task.ConfigureAwait(false);
         _connectionClosedSource.Dispose();

@@ -11,18 +11,20 @@ internal sealed class EpollTransportContext
     private readonly PipeOptions[] _outputOptions;
     private int _nextThread;
 
-    public EpollTransportContext(EpollTransportOptions options, ILogger logger, MemoryPool<byte> memoryPool, EpollThread[] threads)
+    public EpollTransportContext(EpollTransportOptions options, ILogger logger, MemoryPool<byte> memoryPool, EpollThread[] threads, EpollTransportMetrics metrics)
     {
         Options = options;
         Logger = logger;
         MemoryPool = memoryPool;
         Threads = threads;
+        Metrics = metrics;
 
         var applicationScheduler = options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline
             ? PipeScheduler.Inline
             : PipeScheduler.ThreadPool;
         long maxRead = options.MaxReadBufferSize ?? 0;
         long maxWrite = options.MaxWriteBufferSize ?? 0;
+        FileWindow = maxWrite > 0 ? maxWrite : 64 * 1024;
         int segmentSize = memoryPool.MaxBufferSize > 0 ? memoryPool.MaxBufferSize : 4096;
 
         // The transport's side of both pipes is scheduled on the connection's epoll thread: resuming a paused
@@ -52,6 +54,11 @@ internal sealed class EpollTransportContext
     public MemoryPool<byte> MemoryPool { get; }
 
     public EpollThread[] Threads { get; }
+
+    public EpollTransportMetrics Metrics { get; }
+
+    /// <summary>How far a file body's flushes may run ahead of what sendfile has sent (the write buffer size).</summary>
+    public long FileWindow { get; }
 
     public PipeOptions InputOptions(EpollThread thread) => _inputOptions[thread.Index];
 

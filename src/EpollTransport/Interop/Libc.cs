@@ -36,6 +36,9 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "sendmsg", SetLastError = true)]
     internal static partial nint SendMsg(int fd, MessageHeader* message, int flags);
 
+    [LibraryImport(LibraryName, EntryPoint = "sendfile64", SetLastError = true)]
+    internal static partial nint SendFile(int outFd, int inFd, long* offset, nuint count);
+
     [LibraryImport(LibraryName, EntryPoint = "shutdown", SetLastError = true)]
     internal static partial int Shutdown(int fd, int how);
 

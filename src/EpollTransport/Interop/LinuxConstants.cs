@@ -28,6 +28,10 @@ internal static class LinuxConstants
 
     // send/recv flags.
     internal const int MSG_NOSIGNAL = 0x4000;
+    internal const int MSG_MORE = 0x8000;
+
+    // Largest count one sendfile(2) call transfers (the kernel caps every read/write at this).
+    internal const long MAX_RW_COUNT = 0x7ffff000;
 
     // shutdown(2).
     internal const int SHUT_WR = 1;

@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using EpollTransport.Interop;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Win32.SafeHandles;
+using static EpollTransport.Interop.LinuxConstants;
+
+namespace EpollTransport.Internal;
+
+/// <summary>File regions in the connection's output, sent with <c>sendfile(2)</c> (see <see cref="IConnectionSendFileFeature"/>).</summary>
+internal sealed partial class EpollConnection
+{
+    private readonly ConcurrentQueue<FileSegment> _fileSegments = new();
+
+    // Pipe bytes handed to the socket over the connection's life; file regions are placed by this count. Loop only.
+    private long _pipeBytesSent;
+
+    // Set (before the queue is drained) once the send loop will take no more file regions.
+    private volatile bool _sendLoopEnded;
+
+    public bool CanSendFile => ReferenceEquals(Transport.Output, _outputWriter) && !_sendLoopEnded;
+
+    public Task QueueFile(SafeFileHandle file, long offset, long count)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        if (!ReferenceEquals(Transport.Output, _outputWriter))
+        {
+            throw new InvalidOperationException("The connection's output is no longer the epoll transport's own writer (TLS or a connection middleware wraps it); file regions cannot be sent.");
+        }
+
+        if (_outputWriter.IsAbsorbing)
+        {
+            throw new InvalidOperationException("The bytes of the previous file region have not all been written yet.");
+        }
+
+        var segment = new FileSegment(file, offset, count, _outputWriter.Committed);
+        bool pipeIsFlushed = !_outputWriter.CanGetUnflushedBytes || _outputWriter.UnflushedBytes == 0;
+        _fileSegments.Enqueue(segment);
+        _outputWriter.BeginAbsorbing(segment);
+
+        if (_sendLoopEnded)
+        {
+            FailQueuedFiles(Volatile.Read(ref _abortReason) ?? new ConnectionAbortedException("The connection's output has ended."));
+        }
+        else if (pipeIsFlushed)
+        {
+            // No pending flush will wake the send loop for this region, so wake it here.
+            _output.Reader.CancelPendingRead();
+        }
+
+        return segment.Completion;
+    }
+
+    /// <summary>Called by the stand-in writer's user when it has advanced the region's bytes (or gave up).</summary>
+    public void EndFileRegion()
+    {
+        if (!_outputWriter.EndAbsorbing())
+        {
+            // Fewer stand-in bytes than the region: the byte stream and Kestrel's accounting no longer agree.
+            Abort(new ConnectionAbortedException("A file region was queued but its bytes were not all written."));
+        }
+    }
+
+    /// <summary>Sends the rest of <paramref name="segment"/>; false when the socket is full (wait for EPOLLOUT).</summary>
+    private unsafe bool SendFileSegment(FileSegment segment)
+    {
+        while (segment.Remaining > 0)
+        {
+            long offset = segment.Offset + segment.Sent;
+            nuint chunk = (nuint)Math.Min(segment.Remaining, MAX_RW_COUNT);
+            nint sent = Libc.SendFile(_fd, segment.FileDescriptor, &offset, chunk);
+            if (sent > 0)
+            {
+                segment.AddSent(sent);
+                _context.Metrics.SentFromFile(sent);
+                if ((nuint)sent < chunk)
+                {
+                    // A short transfer means the socket buffer is full; another call now would only return EAGAIN.
+                    return segment.Remaining == 0;
+                }
+
+                continue;
+            }
+
+            if (sent == 0)
+            {
+                // The file is shorter than announced (truncated while being sent). The peer was promised more bytes
+                // than exist: end the connection with RST rather than let anything else take their place.
+                var error = new ConnectionAbortedException(
+                    $"The file ended {segment.Remaining} bytes before the {segment.Count} bytes announced for it were sent.");
+                Interlocked.CompareExchange(ref _abortReason, error, null);
+                throw error;
+            }
+
+            int errno = NativeErrors.LastErrno;
+            if (errno == Errno.EINTR)
+            {
+                continue;
+            }
+
+            if (errno == Errno.EAGAIN)
+            {
+                return false;
+            }
+
+            throw ToConnectionException(errno, "sendfile");
+        }
+
+        return true;
+    }
+
+    private void FailQueuedFiles(Exception error)
+    {
+        _sendLoopEnded = true;
+        while (_fileSegments.TryDequeue(out var segment))
+        {
+            segment.Fail(error);
+        }
+    }
+}

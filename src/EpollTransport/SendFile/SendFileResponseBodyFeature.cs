@@ -1,0 +1,150 @@
+using System.IO.Pipelines;
+using EpollTransport.Internal;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+
+namespace EpollTransport.SendFile;
+
+/// <summary>
+/// Wraps Kestrel's response body feature so that <c>SendFileAsync</c> sends the file with <c>sendfile(2)</c>
+/// through the connection (zero copy) when the response allows it, and otherwise hands the call to Kestrel.
+/// </summary>
+/// <remarks>
+/// Kestrel's HTTP/1.1 layer frames the response and counts every body byte, so the file's bytes must still pass
+/// through its body writer as far as it can tell: the file region is queued on the connection first, then the
+/// body writer is advanced by the region's length without copying anything (the transport's writer takes those
+/// bytes as stand-ins and drops them). Content-Length checks, keep-alive and pipelining then work unchanged.
+/// </remarks>
+internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner, HttpContext context, EpollConnection connection)
+    : IHttpResponseBodyFeature
+{
+    public Stream Stream => inner.Stream;
+
+    public PipeWriter Writer => inner.Writer;
+
+    public void DisableBuffering() => inner.DisableBuffering();
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => inner.StartAsync(cancellationToken);
+
+    public Task CompleteAsync() => inner.CompleteAsync();
+
+    public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
+    {
+        string? reason = WhyNotZeroCopy(count);
+        if (reason is not null)
+        {
+            connection.Context.Metrics.SendFileFellBack(reason);
+            return inner.SendFileAsync(path, offset, count, cancellationToken);
+        }
+
+        return SendZeroCopyAsync(path, offset, count, cancellationToken);
+    }
+
+    /// <summary>The reason the file must be copied instead, or null when sendfile can carry it.</summary>
+    private string? WhyNotZeroCopy(long? count)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        if (!HttpProtocol.IsHttp11(request.Protocol) && !HttpProtocol.IsHttp10(request.Protocol))
+        {
+            return "protocol"; // HTTP/2 and HTTP/3 frame the body themselves.
+        }
+
+        if (HttpMethods.IsHead(request.Method))
+        {
+            return "head";
+        }
+
+        if (response.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent or StatusCodes.Status304NotModified)
+        {
+            return "status";
+        }
+
+        if (response.HasStarted)
+        {
+            return "started";
+        }
+
+        if (response.ContentLength is not { } contentLength || response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding))
+        {
+            return "no-content-length";
+        }
+
+        if (count is { } length && length != contentLength)
+        {
+            return "length-mismatch";
+        }
+
+        if (context.Features.Get<ITlsConnectionFeature>() is not null || context.Features.Get<ITlsHandshakeFeature>() is not null)
+        {
+            return "tls";
+        }
+
+        if (!connection.CanSendFile)
+        {
+            return "wrapped-transport";
+        }
+
+        return null;
+    }
+
+    private async Task SendZeroCopyAsync(string path, long offset, long? count, CancellationToken cancellationToken)
+    {
+        // The same checks and exceptions as Kestrel's own SendFileAsync.
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        long fileLength = RandomAccess.GetLength(file);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, fileLength);
+        long length = count ?? fileLength - offset;
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, fileLength - offset);
+        if (context.Response.ContentLength != length)
+        {
+            connection.Context.Metrics.SendFileFellBack("length-mismatch");
+            await inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Headers are written into the transport's pipe here (not flushed), so the file region queued next sits
+        // right after them and both leave together.
+        await inner.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (length == 0)
+        {
+            return;
+        }
+
+        var sent = connection.QueueFile(file, offset, length);
+        try
+        {
+            var writer = inner.Writer;
+            long window = connection.Context.FileWindow;
+            long remaining = length;
+            while (remaining > 0)
+            {
+                // Stand-ins for up to one window of the file, then a flush that waits until sendfile has caught up.
+                long chunkEnd = Math.Max(0, remaining - window);
+                while (remaining > chunkEnd)
+                {
+                    int advance = (int)Math.Min(writer.GetMemory().Length, remaining - chunkEnd);
+                    writer.Advance(advance);
+                    remaining -= advance;
+                }
+
+                var flush = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            connection.EndFileRegion();
+        }
+
+        // The handle may be closed only when the kernel has taken the whole region.
+        await sent.ConfigureAwait(false);
+    }
+}
