@@ -340,6 +340,24 @@ public abstract class StaticHostTests : IDisposable
     }
 
     [Fact]
+    public async Task Special_files_are_not_served()
+    {
+        // Opening a FIFO for reading blocks until a writer appears; a web server must not even try.
+        var fifo = Sandbox["example/pipe.txt"];
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            Assert.True(mkfifo.WaitForExit(10_000) && mkfifo.ExitCode == 0, "mkfifo failed");
+        }
+
+        await using var host = StartStandard();
+
+        using var get = await host.GetAsync("/pipe.txt", "example.test");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+        using var head = await host.SendAsync(HttpMethod.Head, "/pipe.txt", "example.test");
+        Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+    }
+
+    [Fact]
     public async Task Encoded_traversal_through_the_client_never_escapes()
     {
         await using var host = StartStandard();

@@ -10,14 +10,25 @@ namespace StaticHostApp.Middleware;
 /// </summary>
 internal sealed partial class SiteFallbackMiddleware(SiteFileProvider files, string site, ILogger<SiteFallbackMiddleware> logger)
 {
+    /// <summary>The index file name a directory request looks for.</summary>
+    public const string IndexFile = "index.html";
+
     private const string AllowedMethods = "GET, HEAD";
 
     /// <summary>Answers the request.</summary>
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        var access = files.Probe(request.Path.Value ?? string.Empty);
+        var path = request.Path.Value ?? string.Empty;
+        var access = files.Probe(path);
         var isRead = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method);
+
+        // A directory whose index file the server may not read is forbidden, as in nginx, not a missing page.
+        if (isRead && access == PathAccess.Directory
+            && files.Probe(path.EndsWith('/') ? path + IndexFile : path + "/" + IndexFile) == PathAccess.Forbidden)
+        {
+            access = PathAccess.Forbidden;
+        }
 
         if (!isRead && access != PathAccess.NotFound)
         {

@@ -12,8 +12,6 @@ namespace StaticHostApp.Sites;
 /// </summary>
 internal static class StaticHostPipeline
 {
-    private static readonly string[] IndexFiles = ["index.html"];
-
     /// <summary>
     /// Adds the static host as the application's terminal middleware. Reads (and so validates) the options now:
     /// a bad configuration throws an <see cref="OptionsValidationException"/> naming every problem before the
@@ -79,7 +77,7 @@ internal static class StaticHostPipeline
         branch.UseDefaultFiles(new DefaultFilesOptions
         {
             FileProvider = files,
-            DefaultFileNames = [.. IndexFiles],
+            DefaultFileNames = [SiteFallbackMiddleware.IndexFile],
             RedirectToAppendTrailingSlash = true,
         });
         branch.UseStaticFiles(new StaticFileOptions

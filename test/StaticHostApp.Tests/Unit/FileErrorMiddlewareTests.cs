@@ -1,0 +1,100 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using StaticHostApp.Middleware;
+using StaticHostApp.Tests.Infrastructure;
+
+namespace StaticHostApp.Tests.Unit;
+
+/// <summary>
+/// The exception mapping of a site's branch. Real EACCES and ENOENT are covered end to end elsewhere; an arbitrary
+/// I/O failure (EIO, EMFILE, ...) cannot be provoked on demand from a test, so it is thrown here by the next middleware.
+/// </summary>
+public sealed class FileErrorMiddlewareTests
+{
+    private readonly LogCollector _logs = new();
+
+    [Fact]
+    public async Task Other_io_errors_become_500_logged_with_site_and_path_and_no_details_to_the_client()
+    {
+        var context = NewContext("/docs/page.html");
+        var middleware = Create(_ => throw new IOException("Input/output error : /srv/www/docs/page.html"));
+
+        await middleware.InvokeAsync(context);
+
+        Assert.Equal(StatusCodes.Status500InternalServerError, context.Response.StatusCode);
+        Assert.Equal(0, context.Response.Body.Length);
+        var entry = Assert.Single(_logs.Entries, e => e.Level == LogLevel.Error);
+        Assert.Contains("docs.test", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("/docs/page.html", entry.Message, StringComparison.Ordinal);
+        Assert.IsType<IOException>(entry.Exception);
+    }
+
+    [Fact]
+    public async Task Permission_denied_becomes_403_and_clears_headers_already_set()
+    {
+        var context = NewContext("/secret.html");
+        var middleware = Create(c =>
+        {
+            c.Response.ContentLength = 123;
+            c.Response.Headers.ETag = "\"abc\"";
+            throw new UnauthorizedAccessException("Access to the path '/srv/secret.html' is denied.");
+        });
+
+        await middleware.InvokeAsync(context);
+
+        Assert.Equal(StatusCodes.Status403Forbidden, context.Response.StatusCode);
+        Assert.Null(context.Response.ContentLength);
+        Assert.False(context.Response.Headers.ContainsKey("ETag"));
+        Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("docs.test /secret.html", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_file_that_vanished_becomes_404()
+    {
+        var context = NewContext("/gone.html");
+        await Create(_ => throw new FileNotFoundException("gone")).InvokeAsync(context);
+        Assert.Equal(StatusCodes.Status404NotFound, context.Response.StatusCode);
+        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task Failure_after_the_response_started_aborts_the_connection()
+    {
+        var context = NewContext("/big.bin");
+        var lifetime = new AbortRecorder();
+        context.Features.Set<IHttpResponseFeature>(new StartedResponse());
+        context.Features.Set<IHttpRequestLifetimeFeature>(lifetime);
+
+        await Create(_ => throw new IOException("EIO")).InvokeAsync(context);
+
+        Assert.True(lifetime.Aborted);
+        Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("/big.bin", StringComparison.Ordinal));
+    }
+
+    private static DefaultHttpContext NewContext(string path)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = HttpMethods.Get;
+        context.Request.Path = path;
+        context.Response.Body = new MemoryStream();
+        return context;
+    }
+
+    private FileErrorMiddleware Create(RequestDelegate next) =>
+        new(next, "docs.test", new LoggerFactory([_logs]).CreateLogger<FileErrorMiddleware>());
+
+    private sealed class StartedResponse : HttpResponseFeature
+    {
+        public override bool HasStarted => true;
+    }
+
+    private sealed class AbortRecorder : IHttpRequestLifetimeFeature
+    {
+        public bool Aborted { get; private set; }
+
+        public CancellationToken RequestAborted { get; set; }
+
+        public void Abort() => Aborted = true;
+    }
+}
