@@ -25,7 +25,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
         var reader = _output.Reader;
         try
         {
-            while (true)
+            while (!IsAborted && !_closed)
             {
                 // A file region whose preceding pipe bytes are all sent goes next, pipe data or not.
                 if (_fileSegments.TryPeek(out var segment) && segment.Position == _pipeBytesSent)

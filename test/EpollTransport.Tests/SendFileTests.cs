@@ -1,0 +1,344 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using EpollTransport.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.FileProviders;
+
+namespace EpollTransport.Tests;
+
+/// <summary>Static file bodies through sendfile(2), on real Kestrel over the epoll transport.</summary>
+public sealed class SendFileTests : IDisposable
+{
+    private readonly FileSite _site = new();
+
+    public void Dispose() => _site.Dispose();
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(64 * 1024)]
+    [InlineData(16 * 1024 * 1024)]
+    public async Task FileArrivesIntactAndGoesBySendfile(int length)
+    {
+        string hash = _site.AddFile("file.bin", length);
+        await using var server = await StartStaticServerAsync();
+        using var metrics = new TransportMetrics(server.Services);
+
+        using var client = await RawHttp.ConnectAsync(server.EndPoint);
+        await RawHttp.SendAsync(client, RawHttp.Get("/file.bin"));
+        var response = await RawHttp.ReadResponseAsync(new ResponseReader(client));
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(response.Body)));
+        Assert.Equal(length, metrics.SendFileBytes);
+        Assert.InRange(metrics.WriteBytes, 1, 1024); // the headers, nothing of the body
+    }
+
+    [Fact]
+    public async Task RangeNearTheEndOfAFileOver4GiBComesFromTheRightOffset()
+    {
+        // A sparse file: 5 GiB long, with a known marker near its end and zeros elsewhere.
+        const long length = 5L * 1024 * 1024 * 1024;
+        var marker = Encoding.ASCII.GetBytes("the end is near");
+        long markerOffset = length - 100;
+        using (var file = File.Create(_site.PathOf("huge.bin")))
+        {
+            file.SetLength(length);
+            file.Position = markerOffset;
+            file.Write(marker);
+        }
+
+        await using var server = await StartStaticServerAsync();
+        using var metrics = new TransportMetrics(server.Services);
+        using var client = await RawHttp.ConnectAsync(server.EndPoint);
+        long first = markerOffset - 10;
+        await RawHttp.SendAsync(client, RawHttp.Get("/huge.bin", extraHeaders: $"Range: bytes={first}-{length - 1}\r\n"));
+        var response = await RawHttp.ReadResponseAsync(new ResponseReader(client));
+
+        Assert.Equal(206, response.Status);
+        Assert.Equal($"bytes {first}-{length - 1}/{length}", response.Headers["Content-Range"]);
+        Assert.Equal(110, response.Body.Length);
+        Assert.Equal(new byte[10], response.Body[..10]);
+        Assert.Equal(marker, response.Body[10..(10 + marker.Length)]);
+        Assert.Equal(110, metrics.SendFileBytes);
+    }
+
+    [Fact]
+    public async Task HundredSequentialGetsOnOneKeepAliveConnection()
+    {
+        string hash = _site.AddFile("file.bin", 64 * 1024);
+        await using var server = await StartStaticServerAsync();
+        using var metrics = new TransportMetrics(server.Services);
+        using var client = await RawHttp.ConnectAsync(server.EndPoint);
+        var reader = new ResponseReader(client);
+
+        for (int i = 0; i < 100; i++)
+        {
+            await RawHttp.SendAsync(client, RawHttp.Get("/file.bin"));
+            var response = await RawHttp.ReadResponseAsync(reader);
+            Assert.Equal(200, response.Status);
+            Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(response.Body)));
+        }
+
+        Assert.Equal(100L * 64 * 1024, metrics.SendFileBytes);
+    }
+
+    [Fact]
+    public async Task PipelinedMixOfGetHeadRangeAndNotModifiedIsAnsweredInOrder()
+    {
+        string hash = _site.AddFile("file.bin", 64 * 1024);
+        var content = File.ReadAllBytes(_site.PathOf("file.bin"));
+        await using var server = await StartStaticServerAsync();
+        using var metrics = new TransportMetrics(server.Services);
+        using var client = await RawHttp.ConnectAsync(server.EndPoint);
+        var reader = new ResponseReader(client);
+
+        await RawHttp.SendAsync(client, RawHttp.Get("/file.bin"));
+        string etag = (await RawHttp.ReadResponseAsync(reader)).Headers["ETag"];
+        long sentBefore = metrics.SendFileBytes;
+
+        await RawHttp.SendAsync(client,
+            RawHttp.Get("/file.bin") +
+            "HEAD /file.bin HTTP/1.1\r\nHost: localhost\r\n\r\n" +
+            RawHttp.Get("/file.bin", extraHeaders: "Range: bytes=1000-1999\r\n") +
+            RawHttp.Get("/file.bin", extraHeaders: $"If-None-Match: {etag}\r\n") +
+            RawHttp.Get("/file.bin"));
+
+        var get1 = await RawHttp.ReadResponseAsync(reader);
+        Assert.Equal(200, get1.Status);
+        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(get1.Body)));
+
+        // HEAD: headers of the file, no body (read the header block only).
+        Assert.Equal("HTTP/1.1 200 OK", await reader.ReadLineAsync());
+        string line;
+        string? headLength = null;
+        while ((line = await reader.ReadLineAsync()).Length > 0)
+        {
+            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+            {
+                headLength = line["Content-Length:".Length..].Trim();
+            }
+        }
+
+        Assert.Equal("65536", headLength);
+
+        var range = await RawHttp.ReadResponseAsync(reader);
+        Assert.Equal(206, range.Status);
+        Assert.Equal(content[1000..2000], range.Body);
+
+        var notModified = await RawHttp.ReadResponseAsync(reader);
+        Assert.Equal(304, notModified.Status);
+        Assert.Empty(notModified.Body);
+
+        var get2 = await RawHttp.ReadResponseAsync(reader);
+        Assert.Equal(200, get2.Status);
+        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(get2.Body)));
+
+        // Two full bodies and the range went by sendfile; HEAD and 304 queued nothing.
+        Assert.Equal((2 * 64 * 1024) + 1000, metrics.SendFileBytes - sentBefore);
+    }
+
+    [Fact]
+    public async Task CompressedResponsesAreCopiedAndCorrect()
+    {
+        var text = string.Concat(Enumerable.Repeat("compressible text ", 5000));
+        File.WriteAllText(_site.PathOf("page.txt"), text);
+        await using var server = await StartStaticServerAsync(
+            configureServices: services => services.AddResponseCompression(),
+            beforeStaticFiles: app => app.UseResponseCompression());
+        using var metrics = new TransportMetrics(server.Services);
+        using var client = await RawHttp.ConnectAsync(server.EndPoint);
+
+        await RawHttp.SendAsync(client, RawHttp.Get("/page.txt", extraHeaders: "Accept-Encoding: gzip\r\n"));
+        var response = await RawHttp.ReadResponseAsync(new ResponseReader(client));
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("gzip", response.Headers["Content-Encoding"]);
+        using var gzip = new GZipStream(new MemoryStream(response.Body), CompressionMode.Decompress);
+        Assert.Equal(text, new StreamReader(gzip).ReadToEnd());
+        Assert.Equal(0, metrics.SendFileBytes); // Compression wraps the body feature: the file never reaches sendfile.
+    }
+
+    [Fact]
+    public async Task AConnectionMiddlewareWrappingTheTransportMakesItFallBack()
+    {
+        string hash = _site.AddFile("file.bin", 100_000);
+        await using var server = await StartStaticServerAsync(listen: o => o.Use(next => connection =>
+        {
+            connection.Transport = new PassThroughDuplexPipe(connection.Transport);
+            return next(connection);
+        }));
+        using var metrics = new TransportMetrics(server.Services);
+        using var client = await RawHttp.ConnectAsync(server.EndPoint);
+
+        await RawHttp.SendAsync(client, RawHttp.Get("/file.bin"));
+        var response = await RawHttp.ReadResponseAsync(new ResponseReader(client));
+
+        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(response.Body)));
+        Assert.Equal(0, metrics.SendFileBytes);
+        Assert.Equal(1, metrics.Fallbacks("wrapped-transport"));
+    }
+
+    [Fact]
+    public async Task Http2FallsBack()
+    {
+        string hash = _site.AddFile("file.bin", 100_000);
+        await using var server = await StartStaticServerAsync(listen: o => o.Protocols = HttpProtocols.Http2);
+        using var metrics = new TransportMetrics(server.Services);
+        using var http = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+
+        // h2c with prior knowledge.
+        var body = await http.GetByteArrayAsync($"http://127.0.0.1:{server.EndPoint.Port}/file.bin").WaitAsync(TestTimeouts.Operation);
+
+        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(body)));
+        Assert.Equal(0, metrics.SendFileBytes);
+        Assert.Equal(1, metrics.Fallbacks("protocol"));
+    }
+
+    [Fact]
+    public async Task AFileTruncatedWhileBeingSentAbortsTheConnection()
+    {
+        const int length = 64 * 1024 * 1024;
+        _site.AddFile("shrinking.bin", length);
+        await using var server = await StartStaticServerAsync();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(server.EndPoint);
+        await RawHttp.SendAsync(client, RawHttp.Get("/shrinking.bin"));
+
+        // Wait until the body is flowing, then cut the file to 1 MiB while most of it is still unsent.
+        var reader = new ResponseReader(client);
+        Assert.Equal("HTTP/1.1 200 OK", await reader.ReadLineAsync());
+        await reader.ReadExactlyAsync(64 * 1024);
+        using (var file = File.Open(_site.PathOf("shrinking.bin"), FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+        {
+            file.SetLength(1024 * 1024);
+        }
+
+        // The client must see the connection end well short of Content-Length, never hang and never get other bytes.
+        long received = 0;
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = await client.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).AsTask().WaitAsync(TestTimeouts.Operation)) > 0)
+            {
+                received += read;
+            }
+        });
+        Assert.True(error is null or SocketException { SocketErrorCode: SocketError.ConnectionReset }, error?.ToString());
+        Assert.True(received < length - (64 * 1024), $"received {received} bytes");
+
+        // The server let go of the file and keeps serving.
+        await AssertNoDescriptorRefersToAsync(_site.PathOf("shrinking.bin"), server);
+    }
+
+    [Fact]
+    public async Task AClientClosingMidDownloadLeaksNothing()
+    {
+        _site.AddFile("big.bin", 32 * 1024 * 1024);
+        await using var server = await StartStaticServerAsync();
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(server.EndPoint);
+        await RawHttp.SendAsync(client, RawHttp.Get("/big.bin"));
+        var reader = new ResponseReader(client);
+        Assert.Equal("HTTP/1.1 200 OK", await reader.ReadLineAsync());
+        await reader.ReadExactlyAsync(100_000);
+        client.Dispose();
+
+        await AssertNoDescriptorRefersToAsync(_site.PathOf("big.bin"), server);
+    }
+
+    [Fact]
+    public async Task AClientThatStopsReadingIsCutOffByMinResponseDataRate()
+    {
+        _site.AddFile("big.bin", 64 * 1024 * 1024);
+        await using var server = await StartStaticServerAsync(configureKestrel: kestrel =>
+            kestrel.Limits.MinResponseDataRate = new MinDataRate(bytesPerSecond: 64 * 1024, gracePeriod: TimeSpan.FromSeconds(1.5)));
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(server.EndPoint);
+        await RawHttp.SendAsync(client, RawHttp.Get("/big.bin"));
+
+        // Read the start of the response, then stop reading: the server's flushes stall on the full socket.
+        var reader = new ResponseReader(client);
+        Assert.Equal("HTTP/1.1 200 OK", await reader.ReadLineAsync());
+        await server.Logs.WaitForAsync("ConnectionWriteRst").WaitAsync(TestTimeouts.Long);
+
+        // Kestrel aborted the connection; the client, reading again, finds it reset before the whole body.
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            var buffer = new byte[64 * 1024];
+            while (await client.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).AsTask().WaitAsync(TestTimeouts.Operation) > 0)
+            {
+            }
+        });
+        Assert.IsType<SocketException>(error);
+    }
+
+    private async Task<EpollTestServer> StartStaticServerAsync(
+        Action<ListenOptions>? listen = null,
+        Action<IServiceCollection>? configureServices = null,
+        Action<WebApplication>? beforeStaticFiles = null,
+        Action<KestrelServerOptions>? configureKestrel = null)
+    {
+        return await EpollTestServer.StartAsync(
+            kestrel =>
+            {
+                configureKestrel?.Invoke(kestrel);
+                kestrel.Listen(IPAddress.Loopback, 0, o => listen?.Invoke(o));
+            },
+            configureApp: app =>
+            {
+                beforeStaticFiles?.Invoke(app);
+                app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(_site.Root), ServeUnknownFileTypes = true });
+            },
+            configureBuilder: builder => configureServices?.Invoke(builder.Services));
+    }
+
+    /// <summary>Waits (bounded) until no descriptor of this process refers to <paramref name="path"/>, then checks the server still answers.</summary>
+    private async Task AssertNoDescriptorRefersToAsync(string path, EpollTestServer server)
+    {
+        // The server lets go of the file when the aborted request unwinds, on its own schedule: poll the
+        // descriptor table for that condition, bounded by the operation timeout.
+        var deadline = DateTime.UtcNow + TestTimeouts.Operation;
+        while (ProcessDescriptors.Snapshot().ContainsValue(path))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"a descriptor still refers to {path}");
+            await Task.Delay(10);
+        }
+
+        string hash = _site.AddFile("after.bin", 10_000);
+        using var client = await RawHttp.ConnectAsync(server.EndPoint);
+        await RawHttp.SendAsync(client, RawHttp.Get("/after.bin"));
+        var response = await RawHttp.ReadResponseAsync(new ResponseReader(client));
+        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(response.Body)));
+    }
+
+    private sealed class PassThroughDuplexPipe(IDuplexPipe inner) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = inner.Input;
+
+        public PipeWriter Output { get; } = new PassThroughWriter(inner.Output);
+    }
+
+    private sealed class PassThroughWriter(PipeWriter inner) : PipeWriter
+    {
+        public override void Advance(int bytes) => inner.Advance(bytes);
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+    }
+}
