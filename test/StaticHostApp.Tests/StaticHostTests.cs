@@ -471,6 +471,19 @@ public abstract class StaticHostTests : IDisposable
     }
 
     [Fact]
+    public async Task Missing_paths_and_paths_through_a_file_are_404()
+    {
+        await using var host = StartStandard();
+
+        // ENOENT and ENOTDIR (a file used as a directory).
+        foreach (var path in new[] { "/missing.html", "/missing/", "/sub/missing.css", "/file.txt/", "/file.txt/x", "/style.css/index.html" })
+        {
+            using var response = await host.GetAsync(path, "example.test");
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {response.StatusCode}");
+        }
+    }
+
+    [Fact]
     public async Task A_file_that_vanished_is_404_and_logged_at_debug_not_500()
     {
         var logs = new LogCollector();
