@@ -34,9 +34,6 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         _inner = new PhysicalFileProvider(_root, ExclusionFilters.Sensitive);
     }
 
-    /// <summary>The root directory, as configured.</summary>
-    public string Root => _root;
-
     /// <inheritdoc />
     public IFileInfo GetFileInfo(string subpath)
     {

@@ -8,7 +8,6 @@ namespace StaticHostApp.Interop;
 /// </summary>
 internal static partial class LibC
 {
-    public const int ENOENT = 2;
     public const int EACCES = 13;
     public const int EPERM = 1;
 
@@ -80,7 +79,7 @@ internal static partial class LibC
         };
     }
 
-#pragma warning disable SA1300, IDE1006 // libc names
+#pragma warning disable IDE1006 // libc's own names
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr realpath(string path, IntPtr resolved);
 
@@ -92,5 +91,5 @@ internal static partial class LibC
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int statx(int dirfd, string path, int flags, uint mask, ref byte buffer);
-#pragma warning restore SA1300, IDE1006
+#pragma warning restore IDE1006
 }
