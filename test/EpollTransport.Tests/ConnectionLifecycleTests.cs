@@ -173,6 +173,11 @@ public sealed class ConnectionLifecycleTests
                     while (!context.RequestAborted.IsCancellationRequested)
                     {
                         await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
+
+                        // Once Kestrel has aborted the response, writes complete at once without error; without a
+                        // yield this loop would hold its thread-pool thread while the cancellation of RequestAborted
+                        // waits in the same pool.
+                        await Task.Yield();
                     }
                 }
                 catch (Exception ex) when (ex is OperationCanceledException or IOException)

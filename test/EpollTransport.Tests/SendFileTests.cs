@@ -37,7 +37,9 @@ public sealed class SendFileTests : IDisposable
 
         Assert.Equal(200, response.Status);
         Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(response.Body)));
+        await metrics.WaitForSendFileBytesAsync(length);
         Assert.Equal(length, metrics.SendFileBytes);
+        await metrics.WaitForAsync("epoll.write.bytes", 1);
         Assert.InRange(metrics.WriteBytes, 1, 1024); // the headers, nothing of the body
     }
 
@@ -67,6 +69,7 @@ public sealed class SendFileTests : IDisposable
         Assert.Equal(110, response.Body.Length);
         Assert.Equal(new byte[10], response.Body[..10]);
         Assert.Equal(marker, response.Body[10..(10 + marker.Length)]);
+        await metrics.WaitForSendFileBytesAsync(110);
         Assert.Equal(110, metrics.SendFileBytes);
     }
 
@@ -87,6 +90,7 @@ public sealed class SendFileTests : IDisposable
             Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(response.Body)));
         }
 
+        await metrics.WaitForSendFileBytesAsync(100L * 64 * 1024);
         Assert.Equal(100L * 64 * 1024, metrics.SendFileBytes);
     }
 
@@ -102,6 +106,7 @@ public sealed class SendFileTests : IDisposable
 
         await RawHttp.SendAsync(client, RawHttp.Get("/file.bin"));
         string etag = (await RawHttp.ReadResponseAsync(reader)).Headers["ETag"];
+        await metrics.WaitForSendFileBytesAsync(64 * 1024);
         long sentBefore = metrics.SendFileBytes;
 
         await RawHttp.SendAsync(client,
@@ -142,6 +147,7 @@ public sealed class SendFileTests : IDisposable
         Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(get2.Body)));
 
         // Two full bodies and the range went by sendfile; HEAD and 304 queued nothing.
+        await metrics.WaitForSendFileBytesAsync(sentBefore + (2 * 64 * 1024) + 1000);
         Assert.Equal((2 * 64 * 1024) + 1000, metrics.SendFileBytes - sentBefore);
     }
 

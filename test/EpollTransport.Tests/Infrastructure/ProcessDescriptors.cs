@@ -26,6 +26,16 @@ internal static class ProcessDescriptors
         return result;
     }
 
+    /// <summary>
+    /// Whether a descriptor is of a kind the transport opens: sockets, epoll instances and eventfds. (Hosts also
+    /// open and close inotify instances for configuration reloads on their own schedule; those are not the
+    /// transport's.)
+    /// </summary>
+    public static bool IsTransportKind(string target) =>
+        target.StartsWith("socket:", StringComparison.Ordinal)
+        || target == "anon_inode:[eventpoll]"
+        || target == "anon_inode:[eventfd]";
+
     /// <summary>What is open in <paramref name="after"/> and was not in <paramref name="before"/>.</summary>
     public static string Describe(Dictionary<int, string> before, Dictionary<int, string> after) =>
         string.Join(", ", after.Where(e => !before.TryGetValue(e.Key, out var target) || target != e.Value).Select(e => $"{e.Key} -> {e.Value}"));

@@ -9,6 +9,8 @@ internal sealed class TransportMetrics : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, long> _totals = new();
+    private readonly Lock _gate = new();
+    private readonly List<(string Key, long Value, TaskCompletionSource Signal)> _waiters = [];
 
     public TransportMetrics(IServiceProvider services)
     {
@@ -22,10 +24,22 @@ internal sealed class TransportMetrics : IDisposable
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
-            _totals.AddOrUpdate(instrument.Name, value, (_, total) => total + value);
-            foreach (var tag in tags)
+            lock (_gate)
             {
-                _totals.AddOrUpdate($"{instrument.Name}[{tag.Key}={tag.Value}]", value, (_, total) => total + value);
+                _totals.AddOrUpdate(instrument.Name, value, (_, total) => total + value);
+                foreach (var tag in tags)
+                {
+                    _totals.AddOrUpdate($"{instrument.Name}[{tag.Key}={tag.Value}]", value, (_, total) => total + value);
+                }
+
+                for (int i = _waiters.Count - 1; i >= 0; i--)
+                {
+                    if (Get(_waiters[i].Key) >= _waiters[i].Value)
+                    {
+                        _waiters[i].Signal.TrySetResult();
+                        _waiters.RemoveAt(i);
+                    }
+                }
             }
         });
         _listener.Start();
@@ -36,6 +50,27 @@ internal sealed class TransportMetrics : IDisposable
     public long WriteBytes => Get("epoll.write.bytes");
 
     public long Fallbacks(string reason) => Get($"epoll.sendfile.fallbacks[reason={reason}]");
+
+    /// <summary>
+    /// Completes when the total for <paramref name="key"/> reaches <paramref name="value"/>. The transport counts
+    /// bytes right after the system call that sent them, so a client can have read them a moment before.
+    /// </summary>
+    public Task WaitForAsync(string key, long value)
+    {
+        lock (_gate)
+        {
+            if (Get(key) >= value)
+            {
+                return Task.CompletedTask;
+            }
+
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((key, value, signal));
+            return signal.Task.WaitAsync(TestTimeouts.Operation);
+        }
+    }
+
+    public Task WaitForSendFileBytesAsync(long value) => WaitForAsync("epoll.sendfile.bytes", value);
 
     public long Get(string key) => _totals.TryGetValue(key, out long value) ? value : 0;
 
