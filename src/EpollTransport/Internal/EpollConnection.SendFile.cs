@@ -34,7 +34,8 @@ internal sealed partial class EpollConnection
             throw new InvalidOperationException("The bytes of the previous file region have not all been written yet.");
         }
 
-        var segment = new FileSegment(file, offset, count, _outputWriter.Committed);
+        var segment = new FileSegment(file, offset, count, _outputWriter.Committed,
+            completeInline: _context.Options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline);
         bool pipeIsFlushed = !_outputWriter.CanGetUnflushedBytes || _outputWriter.UnflushedBytes == 0;
         _fileSegments.Enqueue(segment);
         _outputWriter.BeginAbsorbing(segment);

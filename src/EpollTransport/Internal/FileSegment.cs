@@ -9,15 +9,18 @@ namespace EpollTransport.Internal;
 internal sealed class FileSegment
 {
     private readonly SafeFileHandle _file;
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _completion;
     private readonly Lock _gate = new();
     private long _sent;
     private long _progressTarget = -1;
     private TaskCompletionSource? _progress;
     private bool _released;
 
-    public FileSegment(SafeFileHandle file, long offset, long count, long position)
+    // completeInline: run the sender's continuation on the loop when the region is sent (ApplicationSchedulingMode
+    // Inline, where the application already runs there) instead of hopping to the thread pool.
+    public FileSegment(SafeFileHandle file, long offset, long count, long position, bool completeInline)
     {
+        _completion = new TaskCompletionSource(completeInline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         // Held until the segment ends, so the descriptor stays valid while the loop uses it even if the caller
         // disposes its handle early.
         bool added = false;

@@ -10,10 +10,14 @@ internal static class Errno
     internal const int EAGAIN = 11;
     internal const int ENOMEM = 12;
     internal const int EACCES = 13;
+    internal const int ENOTDIR = 20;
+    internal const int EISDIR = 21;
     internal const int EINVAL = 22;
     internal const int ENFILE = 23;
     internal const int EMFILE = 24;
     internal const int EPIPE = 32;
+    internal const int ENAMETOOLONG = 36;
+    internal const int ELOOP = 40;
     internal const int EPROTO = 71;
     internal const int ENOTSOCK = 88;
     internal const int EAFNOSUPPORT = 97;

@@ -37,6 +37,10 @@ internal static class LinuxConstants
     internal const int SHUT_WR = 1;
     internal const int SHUT_RDWR = 2;
 
+    // open(2).
+    internal const int O_RDONLY = 0;
+    internal const int O_CLOEXEC = 0x80000;
+
     // fcntl(2).
     internal const int F_GETFL = 3;
     internal const int F_SETFL = 4;

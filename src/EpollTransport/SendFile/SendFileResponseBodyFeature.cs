@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using EpollTransport.Internal;
+using EpollTransport.Interop;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -92,9 +93,8 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
 
     private async Task SendZeroCopyAsync(string path, long offset, long? count, CancellationToken cancellationToken)
     {
-        // The same checks and exceptions as Kestrel's own SendFileAsync.
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        long fileLength = RandomAccess.GetLength(file);
+        // The same checks and exceptions as Kestrel's own SendFileAsync, in fewer system calls.
+        using var file = FileOpener.OpenRegularFile(path, out long fileLength);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, fileLength);
         long length = count ?? fileLength - offset;
