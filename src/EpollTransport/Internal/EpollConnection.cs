@@ -102,6 +102,9 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 
     public EpollTransportContext Context => _context;
 
+    /// <summary>The epoll thread that owns the socket.</summary>
+    public EpollThread Thread => _thread;
+
     private bool IsAborted => Volatile.Read(ref _abortReason) is not null;
 
     /// <summary>Starts the connection on its epoll thread (directly when already there).</summary>
@@ -141,23 +144,32 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 
     private void Start()
     {
-        if (IsAborted)
+        if (!IsAborted)
         {
-            // Aborted before it ever reached the loop (listener disposed with connections still queued).
-            _closed = true;
-            _socket.Dispose();
-            _input.Writer.Complete(_abortReason);
-            _output.Reader.Complete(_abortReason);
-            _socketClosed.TrySetResult();
-            SignalConnectionClosed();
-            return;
+            try
+            {
+                _token = _thread.Register(this, _fd, EPOLLIN);
+                _registered = true;
+                _watched = true;
+                _interest = EPOLLIN;
+                _ = SendLoopAsync();
+                return;
+            }
+            catch (Exception ex)
+            {
+                // The thread stopped (or epoll refused the socket) before the connection got going. This may run on
+                // the thread pool after the loop has gone, where an exception would take the process down.
+                Interlocked.CompareExchange(ref _abortReason, new ConnectionAbortedException("The connection could not be registered with its epoll thread.", ex), null);
+            }
         }
 
-        _token = _thread.Register(this, _fd, EPOLLIN);
-        _registered = true;
-        _watched = true;
-        _interest = EPOLLIN;
-        _ = SendLoopAsync();
+        // Aborted before it ever reached the loop (listener disposed with connections still queued, or the above).
+        _closed = true;
+        _socket.Dispose();
+        _input.Writer.Complete(_abortReason);
+        _output.Reader.Complete(_abortReason);
+        _socketClosed.TrySetResult();
+        SignalConnectionClosed();
     }
 
     void IEpollHandler.OnEvents(uint events)
