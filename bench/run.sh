@@ -11,10 +11,11 @@
 #   --duration S      seconds of each counted wrk run (default 10, quick 2)
 #   --idle N          idle keep-alive connections for the memory test (default 10000, quick 2000)
 #   --out DIR         where the .md/.csv/.png go (default bench/results, quick bench/work/results)
-#   --servers LIST    comma-separated subset of: epoll,epoll-inline,sockets,nginx (default: all four)
+#   --servers LIST    comma-separated subset of: epoll,epoll-inline,sockets,nginx (default: all four), plus the
+#                     optional epoll-cork: epoll (ThreadPool) with --EpollTransport:Cork=true
 #
 # Environment:
-#   BENCH_PORT_BASE   first of the four 127.0.0.1 ports used (default 18080)
+#   BENCH_PORT_BASE   first of the five 127.0.0.1 ports used (default 18080)
 #   BENCH_APP_ARGS    extra command-line arguments for StaticHostApp (space-separated)
 #
 # Placement: on a 2-core machine the server is pinned to CPU 0 and wrk (and the idle client) to CPU 1 with
@@ -81,11 +82,13 @@ HOST_HEADER="bench.test"
 read -ra extra_app_args <<<"${BENCH_APP_ARGS:-}"
 
 ALL_SERVERS=(epoll epoll-inline sockets nginx)
+OPTIONAL_SERVERS=(epoll-cork) # only run when named in --servers
+KNOWN_SERVERS=("${ALL_SERVERS[@]}" "${OPTIONAL_SERVERS[@]}")
 SERVERS=("${ALL_SERVERS[@]}")
 if [[ -n $server_list ]]; then
   IFS=, read -ra SERVERS <<<"$server_list"
   for server in "${SERVERS[@]}"; do
-    [[ " ${ALL_SERVERS[*]} " == *" $server "* ]] || { echo "run.sh: unknown server '$server'" >&2; exit 2; }
+    [[ " ${KNOWN_SERVERS[*]} " == *" $server "* ]] || { echo "run.sh: unknown server '$server'" >&2; exit 2; }
   done
 fi
 declare -A SERVER_LABEL=(
@@ -93,10 +96,11 @@ declare -A SERVER_LABEL=(
   [epoll-inline]="epoll (Inline)"
   [sockets]="Kestrel Sockets"
   [nginx]="nginx"
+  [epoll-cork]="epoll (ThreadPool, Cork)"
 )
 declare -A SERVER_PORT=()
-for i in "${!ALL_SERVERS[@]}"; do
-  SERVER_PORT[${ALL_SERVERS[$i]}]=$((PORT_BASE + i))
+for i in "${!KNOWN_SERVERS[@]}"; do
+  SERVER_PORT[${KNOWN_SERVERS[$i]}]=$((PORT_BASE + i))
 done
 
 # Workloads: id -> "path connections pipeline-depth" (depth 1 = no pipelining).
@@ -298,6 +302,7 @@ start_server() { # name
       mapfile -t cmd < <(app_common_args "$port")
       case "$name" in
         epoll) cmd+=(--EpollTransport:ApplicationSchedulingMode=ThreadPool) ;;
+        epoll-cork) cmd+=(--EpollTransport:ApplicationSchedulingMode=ThreadPool --EpollTransport:Cork=true) ;;
         epoll-inline) cmd+=(--EpollTransport:ApplicationSchedulingMode=Inline) ;;
         sockets) cmd+=(--Transport=sockets) ;;
       esac
@@ -539,7 +544,7 @@ done
 
 log "writing $result_base.{md,csv,png}"
 labels=()
-for server in "${ALL_SERVERS[@]}"; do labels+=("$server=${SERVER_LABEL[$server]}"); done
+for server in "${KNOWN_SERVERS[@]}"; do labels+=("$server=${SERVER_LABEL[$server]}"); done
 wlabels=()
 for workload in "${WORKLOADS[@]}"; do wlabels+=("$workload=${WORKLOAD_LABEL[$workload]}"); done
 

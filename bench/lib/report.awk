@@ -17,7 +17,7 @@ BEGIN {
     for (i = 1; i <= n; i++) { p = index(tmp[i], "="); WL[substr(tmp[i], 1, p - 1)] = substr(tmp[i], p + 1) }
     # Pairs whose per-round throughput ratio is reported: each epoll mode against each baseline.
     for (j = 1; j <= nserv; j++) RUNNING[S[j]] = 1
-    n = split("epoll/sockets epoll/nginx epoll-inline/sockets epoll-inline/nginx", tmp, " ")
+    n = split("epoll/sockets epoll/nginx epoll-inline/sockets epoll-inline/nginx epoll-cork/epoll epoll-cork/sockets epoll-cork/nginx", tmp, " ")
     for (i = 1; i <= n; i++) {
         split(tmp[i], ab, "/")
         if ((ab[1] in RUNNING) && (ab[2] in RUNNING)) PAIR[++npairs] = tmp[i]
@@ -139,6 +139,7 @@ END {
     print "" > md
     print "- **Placement:** every server is pinned to CPU " FACT["server_cpu"] " and the load generator (wrk, the idle client) to CPU " FACT["client_cpu"] " with `taskset`, so each server has exactly one core and the numbers measure the server's own cost." > md
     print "- **Servers:** StaticHostApp (Release, `ASPNETCORE_ENVIRONMENT=Production`, default GC and tiered PGO, log level Warning) on the epoll transport with `ApplicationSchedulingMode=ThreadPool` and `=Inline`, on Kestrel's Sockets transport, and nginx (1 worker, `sendfile`, `tcp_nopush`, `tcp_nodelay` on, no access log) serving the same files." > md
+    if ("epoll-cork" in RUNNING) print "- **epoll (ThreadPool, Cork):** the ThreadPool epoll server with `--EpollTransport:Cork=true` (TCP_CORK around the headers and sendfile body instead of `MSG_MORE` on the headers)." > md
     print "- **Runs:** " FACT["rounds"] " round(s); in each, every server in turn (order rotated per round) is started, loaded for " FACT["warmup_start_s"] " s, then for each workload gets a " FACT["warmup_each_s"] " s warm-up and a counted " FACT["duration_s"] " s run of `wrk --latency -t1 -c64` (or `-c1000`; pipelined: 16 requests per write). Tables show the median over rounds, with min–max." > md
     print "- **Pipelining:** a wrk Lua script writes 16 GETs in one buffer per connection and sends the next batch when all 16 responses are in; wrk counts each response as a request, but records latency once per batch (write to last response)." > md
     print "- **CPU:** the server's utime+stime from `/proc/PID/stat` (nginx: master + worker) across the counted run, divided by the requests completed." > md
