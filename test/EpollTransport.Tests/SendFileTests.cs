@@ -287,6 +287,77 @@ public sealed class SendFileTests : IDisposable
         Assert.IsType<SocketException>(error);
     }
 
+    [Fact]
+    public async Task AnOnStartingCallbackThatDropsContentLengthMakesItFallBack()
+    {
+        string hash = _site.AddFile("file.bin", 50_000);
+        await using var server = await StartStaticServerAsync(beforeStaticFiles: app => app.Use((context, next) =>
+        {
+            // Runs inside StartAsync, after the zero-copy guards have passed: the body becomes chunked.
+            context.Response.OnStarting(() =>
+            {
+                context.Response.ContentLength = null;
+                return Task.CompletedTask;
+            });
+            return next(context);
+        }));
+        using var metrics = new TransportMetrics(server.Services);
+        using var client = await RawHttp.ConnectAsync(server.EndPoint);
+
+        await RawHttp.SendAsync(client, RawHttp.Get("/file.bin"));
+        var response = await RawHttp.ReadResponseAsync(new ResponseReader(client));
+
+        Assert.Equal("chunked", response.Headers["Transfer-Encoding"]);
+        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(response.Body)));
+        Assert.Equal(1, metrics.Fallbacks("changed-on-start"));
+        Assert.Equal(0, metrics.SendFileBytes);
+    }
+
+    [Fact]
+    public async Task TheConnectionFeatureSendsSeveralRegionsInOrderBetweenPipeBytes()
+    {
+        string hash1 = _site.AddFile("one.bin", 70_000);
+        File.WriteAllBytes(_site.PathOf("two.bin"), Encoding.ASCII.GetBytes("0123456789abcdef"));
+        await using var transport = await DirectTransport.StartAsync();
+        using var client = await RawHttp.ConnectAsync(transport.EndPoint);
+        var connection = await transport.AcceptAsync();
+        var feature = connection.Features.Get<IConnectionSendFileFeature>()!;
+        var output = connection.Transport.Output;
+        Assert.True(feature.CanSendFile);
+
+        using var one = File.OpenHandle(_site.PathOf("one.bin"));
+        using var two = File.OpenHandle(_site.PathOf("two.bin"));
+        await output.WriteAsync(Encoding.ASCII.GetBytes("<"));
+        var sentOne = feature.QueueFile(one, 0, 70_000);
+        await AdvanceStandInsAsync(output, 70_000);
+        await output.WriteAsync(Encoding.ASCII.GetBytes("|"));
+        var sentTwo = feature.QueueFile(two, 4, 6); // "456789"
+        await AdvanceStandInsAsync(output, 6);
+        await output.WriteAsync(Encoding.ASCII.GetBytes(">"));
+        await sentOne.WaitAsync(TestTimeouts.Operation);
+        await sentTwo.WaitAsync(TestTimeouts.Operation);
+        await output.CompleteAsync();
+
+        var reader = new ResponseReader(client);
+        Assert.Equal("<", Encoding.ASCII.GetString(await reader.ReadExactlyAsync(1)));
+        Assert.Equal(hash1, Convert.ToHexString(SHA256.HashData(await reader.ReadExactlyAsync(70_000))));
+        Assert.Equal("|456789>", Encoding.ASCII.GetString(await reader.ReadExactlyAsync(8)));
+        Assert.True(await reader.IsAtEndAsync());
+        await connection.DisposeAsync();
+
+        static async Task AdvanceStandInsAsync(PipeWriter output, int count)
+        {
+            while (count > 0)
+            {
+                int advance = Math.Min(count, output.GetMemory().Length);
+                output.Advance(advance);
+                count -= advance;
+            }
+
+            await output.FlushAsync();
+        }
+    }
+
     private async Task<EpollTestServer> StartStaticServerAsync(
         Action<ListenOptions>? listen = null,
         Action<IServiceCollection>? configureServices = null,

@@ -8,6 +8,9 @@ namespace EpollTransport.Internal;
 /// <summary>The receive side: socket bytes straight into the input pipe's memory, with back-pressure.</summary>
 internal sealed partial class EpollConnection
 {
+    // Never receive into the few bytes left at the end of a pipe segment: that would only cost another turn.
+    private const int MinimumReceiveSize = 2048;
+
     private readonly Action _onInputFlushCompleted;
     private ValueTask<FlushResult> _pendingFlush;
     private bool _readPaused;
@@ -24,7 +27,7 @@ internal sealed partial class EpollConnection
     private unsafe void Receive()
     {
         var writer = _input.Writer;
-        var buffer = writer.GetMemory();
+        var buffer = writer.GetMemory(MinimumReceiveSize);
         nint received;
         fixed (byte* pointer = &MemoryMarshal.GetReference(buffer.Span))
         {
@@ -73,6 +76,20 @@ internal sealed partial class EpollConnection
 
     /// <summary>Runs on the loop (the input pipe's writer scheduler) once a paused flush completes.</summary>
     private void OnInputFlushCompleted()
+    {
+        try
+        {
+            ResumeAfterFlush();
+        }
+        catch (Exception ex)
+        {
+            // Scheduled by the pipe, not by this connection, so the loop cannot tell whose work failed: contain it here.
+            TransportLog.LoopError(_context.Logger, _thread.Index, ex);
+            CloseNow(new ConnectionAbortedException("The epoll transport closed the connection after an unexpected error.", ex));
+        }
+    }
+
+    private void ResumeAfterFlush()
     {
         bool applicationStopped;
         try

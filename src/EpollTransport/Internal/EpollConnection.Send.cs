@@ -42,6 +42,8 @@ internal sealed partial class EpollConnection : IValueTaskSource
                     continue;
                 }
 
+                // Nothing more is due right now: let corked bytes go before waiting for the application.
+                Uncork();
                 var result = await reader.ReadAsync();
                 var buffer = result.Buffer;
                 if (IsAborted || _closed)
@@ -235,8 +237,15 @@ internal sealed partial class EpollConnection : IValueTaskSource
     private void SignalWritable()
     {
         _waitingWritable = false;
-        UpdateInterest();
-        _writable.SetResult(true);
+        try
+        {
+            UpdateInterest();
+        }
+        finally
+        {
+            // Whatever happened to the registration, the send loop must run on and see it, or it waits forever.
+            _writable.SetResult(true);
+        }
     }
 
     /// <summary>Finishes the connection once nothing more will be sent: FIN, RST or error, then close.</summary>

@@ -14,10 +14,13 @@ internal sealed partial class EpollConnection
     // Pipe bytes handed to the socket over the connection's life; file regions are placed by this count. Loop only.
     private long _pipeBytesSent;
 
-    // Set (before the queue is drained) once the send loop will take no more file regions.
-    private volatile bool _sendLoopEnded;
+    // 1 once the send loop will take no more file regions. Set with a full fence before the queue is drained, and
+    // read after an enqueue (which fences too), so a region is either taken by the drain or sees the flag.
+    private int _sendLoopEnded;
 
-    public bool CanSendFile => ReferenceEquals(Transport.Output, _outputWriter) && !_sendLoopEnded;
+    private bool SendLoopEnded => Volatile.Read(ref _sendLoopEnded) != 0;
+
+    public bool CanSendFile => ReferenceEquals(Transport.Output, _outputWriter) && !SendLoopEnded;
 
     public Task QueueFile(SafeFileHandle file, long offset, long count)
     {
@@ -40,7 +43,7 @@ internal sealed partial class EpollConnection
         _fileSegments.Enqueue(segment);
         _outputWriter.BeginAbsorbing(segment);
 
-        if (_sendLoopEnded)
+        if (SendLoopEnded)
         {
             FailQueuedFiles(Volatile.Read(ref _abortReason) ?? new ConnectionAbortedException("The connection's output has ended."));
         }
@@ -105,7 +108,10 @@ internal sealed partial class EpollConnection
                 return false;
             }
 
-            throw ToConnectionException(errno, "sendfile");
+            // Part of the body is on the wire already: end with RST, never a clean close the peer could mistake.
+            var failure = ToConnectionException(errno, "sendfile");
+            Interlocked.CompareExchange(ref _abortReason, new ConnectionAbortedException(failure.Message, failure), null);
+            throw failure;
         }
 
         return true;
@@ -113,7 +119,7 @@ internal sealed partial class EpollConnection
 
     private void FailQueuedFiles(Exception error)
     {
-        _sendLoopEnded = true;
+        Interlocked.Exchange(ref _sendLoopEnded, 1);
         while (_fileSegments.TryDequeue(out var segment))
         {
             segment.Fail(error);

@@ -144,7 +144,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 
     private void Start()
     {
-        if (!IsAborted)
+        if (!IsAborted && !_thread.IsStopping)
         {
             try
             {
@@ -163,11 +163,15 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
             }
         }
 
-        // Aborted before it ever reached the loop (listener disposed with connections still queued, or the above).
+        // Aborted before it ever reached the loop (listener disposed with connections still queued, its thread
+        // stopping, or the above).
+        var reason = Interlocked.CompareExchange(ref _abortReason, new ConnectionAbortedException("The epoll transport is shutting down."), null)
+            ?? _abortReason!;
         _closed = true;
         _socket.Dispose();
-        _input.Writer.Complete(_abortReason);
-        _output.Reader.Complete(_abortReason);
+        _input.Writer.Complete(reason);
+        _output.Reader.Complete(reason);
+        FailQueuedFiles(reason);
         _socketClosed.TrySetResult();
         SignalConnectionClosed();
     }
@@ -262,6 +266,13 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         if (_waitingWritable)
         {
             SignalWritable();
+        }
+
+        if (_sendDone)
+        {
+            // The send loop has already ended (its own ending failed): finish what it could not.
+            _output.Reader.Complete(_abortReason);
+            FailQueuedFiles(_abortReason!);
         }
 
         Close();

@@ -49,6 +49,7 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
 
     // Set once the loop has stopped running work (Interlocked, so it is ordered against the queue operations).
     private int _exited;
+    private bool _stopping;
     private bool _released;
 
     public EpollThread(int index, ILogger logger)
@@ -88,6 +89,9 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
     public MemoryHandle[] PinHandles { get; } = new MemoryHandle[IOV_MAX];
 
     public bool IsCurrentThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
+
+    /// <summary>True once the loop has begun closing its handlers: nothing new may register.</summary>
+    public bool IsStopping => Volatile.Read(ref _stopping);
 
     public void Start() => _thread.Start();
 
@@ -186,9 +190,26 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
     {
         if (Volatile.Read(ref _mayBeSleeping) == 1 && Interlocked.Exchange(ref _mayBeSleeping, 0) == 1)
         {
-            ulong one = 1;
-            // EAGAIN means the counter is already non-zero: the loop will wake anyway.
-            _ = Libc.Write(_wakeEvent.Fd, &one, sizeof(ulong));
+            // The reference keeps the number from being closed (and reused) while this write uses it.
+            bool added = false;
+            try
+            {
+                _wakeEvent.DangerousAddRef(ref added);
+                ulong one = 1;
+                // EAGAIN means the counter is already non-zero: the loop will wake anyway.
+                _ = Libc.Write(_wakeEvent.Fd, &one, sizeof(ulong));
+            }
+            catch (ObjectDisposedException)
+            {
+                // The loop has stopped; Schedule hands the work to the thread pool instead.
+            }
+            finally
+            {
+                if (added)
+                {
+                    _wakeEvent.DangerousRelease();
+                }
+            }
         }
     }
 
@@ -236,8 +257,11 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
         }
         finally
         {
-            Interlocked.Exchange(ref _exited, 1);
-            RunQueuedWork(); // What was queued before the stop still finds its handlers alive.
+            // Close every handler while this thread still runs all loop work, then run what that closing queued
+            // (send loops finishing, new connections, which see IsStopping and close), and only then let
+            // Schedule hand work to the thread pool: nothing that touches a socket may run there.
+            RunQueuedWork();
+            Volatile.Write(ref _stopping, true);
             foreach (var handler in _handlers.Snapshot())
             {
                 if (!ReferenceEquals(handler, this))
@@ -246,6 +270,13 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
                 }
             }
 
+            for (int pass = 0; pass < 64 && !_workQueue.IsEmpty; pass++)
+            {
+                RunQueuedWork();
+            }
+
+            Interlocked.Exchange(ref _exited, 1);
+            RunQueuedWork();
             ReleaseResources();
             DrainToThreadPool();
             _stopped.TrySetResult();

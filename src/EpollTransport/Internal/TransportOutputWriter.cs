@@ -18,9 +18,14 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
     // Nobody ever reads what is written here, so one buffer serves every connection.
     private static readonly byte[] s_scratch = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
 
+    // The region whose stand-ins are being advanced; cleared as soon as all of them are.
     private FileSegment? _absorbing;
     private long _absorbRemaining;
     private long _absorbed;
+
+    // The region the next flushes wait on; kept after its stand-ins are all advanced, so the flush that follows the
+    // last of them waits for the whole region (Kestrel times that flush; nothing else would).
+    private FileSegment? _flushWaitsFor;
 
     /// <summary>Bytes advanced into the output pipe over the connection's life (stand-ins excluded).</summary>
     public long Committed { get; private set; }
@@ -30,14 +35,20 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
     public void BeginAbsorbing(FileSegment segment)
     {
         _absorbing = segment;
+        _flushWaitsFor = segment;
         _absorbRemaining = segment.Count;
         _absorbed = 0;
     }
 
-    /// <summary>Ends the stand-in region; false when fewer bytes than the region's length were advanced.</summary>
+    /// <summary>Gives up on the current region's stand-ins; false when fewer bytes than its length were advanced.</summary>
     public bool EndAbsorbing()
     {
-        bool complete = _absorbRemaining == 0;
+        bool complete = _absorbing is null;
+        if (!complete)
+        {
+            _flushWaitsFor = null; // The connection is being aborted; flushes must not wait for the region.
+        }
+
         _absorbing = null;
         _absorbRemaining = 0;
         return complete;
@@ -67,12 +78,27 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
 
         _absorbRemaining -= bytes;
         _absorbed += bytes;
+        if (_absorbRemaining == 0)
+        {
+            _absorbing = null; // Every stand-in is in: bytes advanced from now on are ordinary output again.
+        }
     }
 
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
         var flush = inner.FlushAsync(cancellationToken);
-        return _absorbing is { } segment ? FlushThenWaitForFileAsync(flush, segment, _absorbed - window) : flush;
+        if (_flushWaitsFor is not { } segment)
+        {
+            return flush;
+        }
+
+        if (_absorbing is not null)
+        {
+            return FlushThenWaitForFileAsync(flush, segment, _absorbed - window);
+        }
+
+        _flushWaitsFor = null;
+        return FlushThenWaitForFileAsync(flush, segment, segment.Count);
     }
 
     public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)

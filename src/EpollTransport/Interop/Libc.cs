@@ -60,8 +60,8 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Open(string path, int flags);
 
-    [LibraryImport(LibraryName, EntryPoint = "fstat", SetLastError = true)]
-    internal static partial int FStat(int fd, byte* stat);
+    [LibraryImport(LibraryName, EntryPoint = "statx", SetLastError = true)]
+    internal static partial int StatX(int dirFd, byte* path, int flags, uint mask, byte* statx);
 
     [LibraryImport(LibraryName, EntryPoint = "read", SetLastError = true)]
     internal static partial nint Read(int fd, void* buffer, nuint count);

@@ -91,6 +91,19 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
         return null;
     }
 
+    private string? WhyNotZeroCopyAfterStart(long length)
+    {
+        var response = context.Response;
+        if (response.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent or StatusCodes.Status304NotModified)
+        {
+            return "status";
+        }
+
+        return response.ContentLength != length || response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding)
+            ? "changed-on-start"
+            : null;
+    }
+
     private async Task SendZeroCopyAsync(string path, long offset, long? count, CancellationToken cancellationToken)
     {
         // The same checks and exceptions as Kestrel's own SendFileAsync, in fewer system calls.
@@ -112,6 +125,15 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
         await inner.StartAsync(cancellationToken).ConfigureAwait(false);
         if (length == 0)
         {
+            return;
+        }
+
+        // OnStarting callbacks ran inside StartAsync and may have changed the response: stand-ins would then be
+        // framed or refused. Kestrel's own copy still works on a started response.
+        if (WhyNotZeroCopyAfterStart(length) is { } reason)
+        {
+            connection.Context.Metrics.SendFileFellBack(reason);
+            await inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
             return;
         }
 
