@@ -329,6 +329,35 @@ public abstract class StaticHostTests : IDisposable
     }
 
     [Fact]
+    public async Task Symlinks_inside_the_root_are_followed_at_any_depth_and_from_a_linked_root()
+    {
+        Sandbox.CreateSymlink("example/sublink", "sub");
+        Sandbox.CreateSymlink("example/noindex/up.txt", "../file.txt");
+        Sandbox.CreateSymlink("example-link", "example");
+        await using var host = Start(new Settings().Site(Sandbox["example-link"], "example.test"));
+
+        foreach (var (path, body) in new[]
+        {
+            ("/sublink/index.html", "SUB-INDEX"), ("/sublink/", "SUB-INDEX"), ("/noindex/up.txt", StandardSites.FileText),
+            ("/link-in.txt", StandardSites.FileText), ("/file.txt", StandardSites.FileText),
+        })
+        {
+            using var response = await host.GetAsync(path, "example.test");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {response.StatusCode}");
+            Assert.Equal(body.Length, response.Content.Headers.ContentLength);
+            Assert.Equal(body, await response.Content.ReadAsStringAsync());
+        }
+
+        // A link to a file is no directory, and confinement still applies through a linked root.
+        foreach (var path in new[] { "/link-in.txt/", "/link-out.txt", "/linkdir/page.html" })
+        {
+            using var response = await host.GetAsync(path, "example.test");
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {response.StatusCode}");
+            Assert.DoesNotContain(Sites.Secret, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Symlink_out_of_the_root_is_served_when_configured()
     {
         // Proves the links above really lead to the secret, so their 404 is the confinement at work.

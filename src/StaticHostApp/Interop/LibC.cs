@@ -1,10 +1,12 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
 namespace StaticHostApp.Interop;
 
 /// <summary>
 /// The few libc calls .NET has no portable API for: resolving every symbolic link in a path (realpath), asking
-/// the kernel whether the server may read a file (faccessat with AT_EACCESS) and a file's type (statx).
+/// the kernel whether the server may read a file (faccessat with AT_EACCESS) and a file's type, size and
+/// modification time in one call (statx).
 /// </summary>
 internal static partial class LibC
 {
@@ -14,21 +16,35 @@ internal static partial class LibC
     private const int AtFdCwd = -100;
     private const int AtEAccess = 0x200;
     private const int ROk = 4;
+    private const int AtSymlinkNoFollow = 0x100;
     private const uint StatxType = 0x0001;
-    private const int StatxModeOffset = 28; // struct statx: u32 mask, u32 blksize, u64 attributes, u32 nlink, u32 uid, u32 gid, u16 mode
-    private const int StatxSize = 256;
-    private const int TypeMask = 0xF000;
+    private const uint StatxMtime = 0x0040;
+    private const uint StatxSizeField = 0x0200;
 
-    /// <summary>File types from <c>st_mode &amp; S_IFMT</c>.</summary>
+    // struct statx: u32 mask, u32 blksize, u64 attributes, u32 nlink, u32 uid, u32 gid, u16 mode, u16 pad, u64 ino,
+    // u64 size, u64 blocks, u64 attributes_mask, then {s64 sec, u32 nsec, s32 pad} for atime, btime, ctime, mtime.
+    private const int StatxModeOffset = 28;
+    private const int StatxSizeOffset = 40;
+    private const int StatxMtimeOffset = 112;
+    private const int StatxBufferSize = 256;
+    private const int TypeMask = 0xF000;
+    private const uint NanosecondsPerTick = 100;
+
+    /// <summary>File types from <c>st_mode &amp; S_IFMT</c> (the ones the server tells apart).</summary>
     public enum FileType
     {
-        /// <summary>The type could not be read.</summary>
-        Unknown = 0,
+        /// <summary>Any other type: FIFO, socket, device.</summary>
+        Other = 0,
         /// <summary>S_IFDIR.</summary>
         Directory = 0x4000,
         /// <summary>S_IFREG.</summary>
         Regular = 0x8000,
+        /// <summary>S_IFLNK (only seen when links are not followed).</summary>
+        SymbolicLink = 0xA000,
     }
+
+    /// <summary>What one statx call tells about a file.</summary>
+    public readonly record struct FileStatus(FileType Type, long Length, DateTimeOffset LastModified);
 
     /// <summary>
     /// The canonical absolute path of <paramref name="path"/> with every symbolic link resolved, or
@@ -61,22 +77,32 @@ internal static partial class LibC
     public static int CanRead(string path) =>
         faccessat(AtFdCwd, path, ROk, AtEAccess) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
-    /// <summary>The type of the file at <paramref name="path"/>, following symbolic links.</summary>
-    public static FileType GetFileType(string path)
+    /// <summary>
+    /// The type, size and modification time of <paramref name="path"/> in one statx(2); 0 on success, the errno otherwise.
+    /// With <paramref name="followLinks"/> false it describes a symbolic link itself, as lstat(2) does.
+    /// </summary>
+    public static int Stat(string path, bool followLinks, out FileStatus status)
     {
-        Span<byte> buffer = stackalloc byte[StatxSize];
-        if (statx(AtFdCwd, path, 0, StatxType, ref MemoryMarshal.GetReference(buffer)) != 0)
+        Span<byte> buffer = stackalloc byte[StatxBufferSize];
+        if (statx(AtFdCwd, path, followLinks ? 0 : AtSymlinkNoFollow, StatxType | StatxSizeField | StatxMtime, ref MemoryMarshal.GetReference(buffer)) != 0)
         {
-            return FileType.Unknown;
+            status = default;
+            return Marshal.GetLastPInvokeError();
         }
 
-        var mode = BitConverter.ToUInt16(buffer.Slice(StatxModeOffset, sizeof(ushort)));
-        return (mode & TypeMask) switch
+        var mode = BinaryPrimitives.ReadUInt16LittleEndian(buffer[StatxModeOffset..]);
+        var type = (mode & TypeMask) switch
         {
             (int)FileType.Directory => FileType.Directory,
             (int)FileType.Regular => FileType.Regular,
-            _ => FileType.Unknown,
+            (int)FileType.SymbolicLink => FileType.SymbolicLink,
+            _ => FileType.Other,
         };
+        var length = BinaryPrimitives.ReadInt64LittleEndian(buffer[StatxSizeOffset..]);
+        var seconds = BinaryPrimitives.ReadInt64LittleEndian(buffer[StatxMtimeOffset..]);
+        var nanoseconds = BinaryPrimitives.ReadUInt32LittleEndian(buffer[(StatxMtimeOffset + sizeof(long))..]);
+        status = new FileStatus(type, length, DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / NanosecondsPerTick));
+        return 0;
     }
 
 #pragma warning disable IDE1006 // libc's own names

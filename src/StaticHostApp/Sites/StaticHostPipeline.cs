@@ -7,8 +7,9 @@ namespace StaticHostApp.Sites;
 
 /// <summary>
 /// Builds the request pipeline: request log → path guard → host router, and behind the router one prebuilt branch
-/// of standard middleware per site (DefaultFiles + StaticFiles on the site's root). Everything is built once, when the
-/// application starts, after the options have been validated; a request then costs one dictionary look-up to find its site.
+/// of standard middleware per site (StaticFiles, DefaultFiles, StaticFiles again, on the site's root). Everything is
+/// built once, when the application starts, after the options have been validated; a request then costs one
+/// dictionary look-up to find its site.
 /// </summary>
 internal static class StaticHostPipeline
 {
@@ -73,6 +74,20 @@ internal static class StaticHostPipeline
         var errorLogger = loggers.CreateLogger<FileErrorMiddleware>();
         branch.Use(next => new FileErrorMiddleware(next, site.Name, errorLogger).InvokeAsync);
 
+        var staticFiles = new StaticFileOptions
+        {
+            FileProvider = files,
+            ContentTypeProvider = contentTypes,
+            ServeUnknownFileTypes = options.ServeUnknownFileTypes,
+            DefaultContentType = options.DefaultContentType,
+        };
+
+        // StaticFiles runs before DefaultFiles as well as after it: a request for a file, the common case, is then
+        // served before DefaultFiles looks for a directory at the same path, a file-system look-up that cannot
+        // succeed. A directory is no file, so its request passes through to DefaultFiles, which rewrites it to the
+        // index file for the second StaticFiles; every request gets the answer it got with DefaultFiles first.
+        branch.UseStaticFiles(staticFiles);
+
         // RedirectToAppendTrailingSlash answers "/dir" with 301 to "/dir/" when the directory has an index file.
         branch.UseDefaultFiles(new DefaultFilesOptions
         {
@@ -80,13 +95,7 @@ internal static class StaticHostPipeline
             DefaultFileNames = [SiteFallbackMiddleware.IndexFile],
             RedirectToAppendTrailingSlash = true,
         });
-        branch.UseStaticFiles(new StaticFileOptions
-        {
-            FileProvider = files,
-            ContentTypeProvider = contentTypes,
-            ServeUnknownFileTypes = options.ServeUnknownFileTypes,
-            DefaultContentType = options.DefaultContentType,
-        });
+        branch.UseStaticFiles(staticFiles);
 
         var fallback = new SiteFallbackMiddleware(files, site.Name, loggers.CreateLogger<SiteFallbackMiddleware>());
         branch.Run(fallback.InvokeAsync);
