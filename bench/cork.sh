@@ -16,12 +16,12 @@
 # Same placement and tools as bench/run.sh (run bench/setup.sh first): the server on CPU 0, wrk -t1 -c64 on
 # CPU 1; the server's utime+stime from /proc around each counted run; then, per setting and file, strace -c -f
 # attached to a warmed-up server for a 5 s wrk run, calls divided by the requests completed. It publishes the
-# app into bench/work/app like run.sh does, so do not run both at once. Every process it starts is killed on exit.
+# app into bench/scratch/app like run.sh does, so do not run both at once. Every process it starts is killed on exit.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(dirname "$BENCH_DIR")
-WORK="$BENCH_DIR/work"
+WORK="$BENCH_DIR/scratch"
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
 rounds=3 duration=10 out=""
@@ -98,7 +98,7 @@ start_server() { # setting
     --EpollTransport:ApplicationSchedulingMode=ThreadPool "--EpollTransport:Cork=${CORK[$s]}"
   SERVER_PID=$SPAWNED
   for ((i = 0; i < 300; i++)); do
-    kill -0 "$SERVER_PID" 2>/dev/null || die "$s exited during start-up (log: bench/work/logs/cork-$s.log)"
+    kill -0 "$SERVER_PID" 2>/dev/null || die "$s exited during start-up (log: bench/scratch/logs/cork-$s.log)"
     probe=$("$WORK/idleclient" "$port" /13B.txt 1 0 2>/dev/null) && break
     sleep 0.1
   done
@@ -110,9 +110,9 @@ start_server() { # setting
 # ---------------------------------------------------------------------------------------------- preparation
 
 mkdir -p "$WORK/logs" "$(dirname "$out")"
-log "publishing StaticHostApp (Release) into bench/work/app"
+log "publishing StaticHostApp (Release) into bench/scratch/app"
 dotnet publish "$REPO_DIR/src/StaticHostApp" -c Release -o "$WORK/app" --artifacts-path "$WORK/artifacts" \
-  -nologo -v quiet >"$WORK/logs/publish.log" 2>&1 || die "dotnet publish failed (log: bench/work/logs/publish.log)"
+  -nologo -v quiet >"$WORK/logs/publish.log" 2>&1 || die "dotnet publish failed (log: bench/scratch/logs/publish.log)"
 cc -O2 -Wall -Wextra -o "$WORK/idleclient" "$BENCH_DIR/idleclient.c"
 mkdir -p "$WORK/www"
 printf 'Hello, world\n' >"$WORK/www/13B.txt"

@@ -4,13 +4,13 @@
 #
 #   bench/setup.sh              # once: wrk, nginx, strace, gnuplot, taskset, cc (Debian packages)
 #   bench/run.sh                # full run: 3 rounds of 10 s per workload and server, ~25 minutes
-#   bench/run.sh --quick        # smoke check: 1 round of 2 s runs, < 3 minutes; results go to bench/work/results
+#   bench/run.sh --quick        # smoke check: 1 round of 2 s runs, < 3 minutes; results go to bench/scratch/results
 #
 # Options (after --quick, which only changes the defaults):
 #   --rounds N        rounds of the throughput matrix (default 3, quick 1)
 #   --duration S      seconds of each counted wrk run (default 10, quick 2)
 #   --idle N          idle keep-alive connections for the memory test (default 10000, quick 2000)
-#   --out DIR         where the .md/.csv/.png go (default bench/results, quick bench/work/results)
+#   --out DIR         where the .md/.csv/.png go (default bench/results, quick bench/scratch/results)
 #   --servers LIST    comma-separated subset of: epoll,epoll-inline,sockets,nginx (default: all four), plus the
 #                     optional epoll-cork: epoll (ThreadPool) with --EpollTransport:Cork=true
 #
@@ -22,7 +22,7 @@
 # taskset, so each server gets exactly one core and its CPU time per request is what is compared.
 #
 # What it does, in order:
-#   1. publishes StaticHostApp (Release) into bench/work/app, builds the idle client, writes the files to serve;
+#   1. publishes StaticHostApp (Release) into bench/scratch/app, builds the idle client, writes the files to serve;
 #   2. throughput: for each round, each server in turn (order rotated every round) is started, warmed up, and
 #      run through every workload (a short warm-up run, then the counted run, with the server's utime+stime
 #      read from /proc before and after), then stopped;
@@ -36,7 +36,7 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(dirname "$BENCH_DIR")
-WORK="$BENCH_DIR/work"
+WORK="$BENCH_DIR/scratch"
 
 # ---------------------------------------------------------------------------------------------- options
 
@@ -361,11 +361,11 @@ if ((NOFILE < idle_conns + 1024)); then
   note "open-files limit is $NOFILE; the memory test used $idle_conns idle connections"
 fi
 
-log "publishing StaticHostApp (Release) into bench/work/app"
-# Intermediate files go under bench/work too, so this never races with builds of src/ in its obj/ folders.
+log "publishing StaticHostApp (Release) into bench/scratch/app"
+# Intermediate files go under bench/scratch too, so this never races with builds of src/ in its obj/ folders.
 dotnet publish "$REPO_DIR/src/StaticHostApp" -c Release -o "$WORK/app" \
   --artifacts-path "$WORK/artifacts" -nologo -v quiet >"$WORK/logs/publish.log" 2>&1 ||
-  { tail -n 30 "$WORK/logs/publish.log" >&2; die "dotnet publish failed (log: bench/work/logs/publish.log)"; }
+  { tail -n 30 "$WORK/logs/publish.log" >&2; die "dotnet publish failed (log: bench/scratch/logs/publish.log)"; }
 
 # The app's access log (StaticHost:RequestLog) is switched off like nginx's access_log; the key is only passed
 # when the published configuration knows it, so an app without it is not handed an unknown setting.
@@ -380,7 +380,7 @@ log "building the idle client"
 IDLECLIENT="$WORK/idleclient"
 cc -O2 -Wall -Wextra -o "$IDLECLIENT" "$BENCH_DIR/idleclient.c"
 
-log "writing the files to serve into bench/work/www"
+log "writing the files to serve into bench/scratch/www"
 mkdir -p "$WWW"
 printf 'Hello, world\n' >"$WWW/13B.txt" # 13 bytes
 make_file() { # name bytes: printable, incompressible-ish text of exactly that size
@@ -448,7 +448,7 @@ for ((round = 1; round <= rounds; round++)); do
       run_wrk "$port" "$workload" "$duration"
       after=$(cpu_ticks "$SERVER_PID")
       result=$WRK_RESULT
-      kill -0 "$SERVER_PID" 2>/dev/null || die "$server died during $workload (log: bench/work/logs/$server.log)"
+      kill -0 "$SERVER_PID" 2>/dev/null || die "$server died during $workload (log: bench/scratch/logs/$server.log)"
       sock=$(($(field "$result" connect) + $(field "$result" read) + $(field "$result" write)))
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$workload" "$server" \
         "$(field "$result" requests)" "$(field "$result" bytes)" "$(field "$result" duration_us)" \
