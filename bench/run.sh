@@ -67,7 +67,7 @@ if ((quick)); then
   syscall_workloads=(4k)
 else
   : "${rounds:=3}" "${duration:=10}" "${idle_conns:=10000}" "${out_dir:=$BENCH_DIR/results}"
-  warmup_start=10
+  warmup_start=45       # tiered JIT needs 30-40 s of load on one pinned core to settle (measured)
   warmup_each=3
   strace_duration=5
   settle=2
