@@ -3,7 +3,7 @@
 # Kestrel's Sockets transport and against nginx, all serving the same static files on 127.0.0.1.
 #
 #   bench/setup.sh              # once: wrk, nginx, strace, gnuplot, taskset, cc (Debian packages)
-#   bench/run.sh                # full run: 3 rounds of 10 s per workload and server, ~25 minutes
+#   bench/run.sh                # full run: 3 rounds of 10 s per workload and server, ~30 minutes
 #   bench/run.sh --quick        # smoke check: 1 round of 2 s runs, < 3 minutes; results go to bench/scratch/results
 #
 # Options (after --quick, which only changes the defaults):
