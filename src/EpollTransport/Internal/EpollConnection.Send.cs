@@ -255,7 +255,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
         if (_closed)
         {
             _output.Reader.Complete(abortReason);
-            FailQueuedFiles(abortReason ?? new ConnectionAbortedException("The connection was closed."));
+            FailQueuedFiles(abortReason);
             return;
         }
 
@@ -281,11 +281,15 @@ internal sealed partial class EpollConnection : IValueTaskSource
 
         var outputError = abortReason ?? error;
         _output.Reader.Complete(outputError);
-        FailQueuedFiles(outputError ?? new ConnectionAbortedException("The connection's output was completed before the file was sent."));
+        FailQueuedFiles(outputError);
 
-        // Nothing more will be sent, so the connection is over: end the input too (a no-op if the peer's FIN,
-        // a reset or the application already ended it) and close the socket.
-        CompleteInput(outputError ?? new ConnectionAbortedException("The connection's output was completed."));
+        // Nothing more will be sent, so the connection is over: end the input too (unless the peer's FIN, a reset or
+        // the application already ended it) and close the socket.
+        if (!_readDone)
+        {
+            CompleteInput(outputError ?? new ConnectionAbortedException("The connection's output was completed."));
+        }
+
         Close();
     }
 

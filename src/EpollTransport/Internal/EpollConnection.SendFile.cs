@@ -45,7 +45,7 @@ internal sealed partial class EpollConnection
 
         if (SendLoopEnded)
         {
-            FailQueuedFiles(Volatile.Read(ref _abortReason) ?? new ConnectionAbortedException("The connection's output has ended."));
+            FailQueuedFiles(Volatile.Read(ref _abortReason));
         }
         else if (pipeIsFlushed)
         {
@@ -117,11 +117,13 @@ internal sealed partial class EpollConnection
         return true;
     }
 
-    private void FailQueuedFiles(Exception error)
+    /// <summary>Fails every queued region (with <paramref name="error"/>, or a generic reason built only if one is queued).</summary>
+    private void FailQueuedFiles(Exception? error)
     {
         Interlocked.Exchange(ref _sendLoopEnded, 1);
         while (_fileSegments.TryDequeue(out var segment))
         {
+            error ??= new ConnectionAbortedException("The connection's output ended before the file was sent.");
             segment.Fail(error);
         }
     }

@@ -272,7 +272,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         {
             // The send loop has already ended (its own ending failed): finish what it could not.
             _output.Reader.Complete(_abortReason);
-            FailQueuedFiles(_abortReason!);
+            FailQueuedFiles(_abortReason);
         }
 
         Close();

@@ -58,7 +58,7 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
             return "head";
         }
 
-        if (response.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent or StatusCodes.Status304NotModified)
+        if (HasNoBody(response))
         {
             return "status";
         }
@@ -68,7 +68,7 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
             return "started";
         }
 
-        if (response.ContentLength is not { } contentLength || response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding))
+        if (response.ContentLength is not { } contentLength || IsFramed(response))
         {
             return "no-content-length";
         }
@@ -94,15 +94,20 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
     private string? WhyNotZeroCopyAfterStart(long length)
     {
         var response = context.Response;
-        if (response.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent or StatusCodes.Status304NotModified)
+        if (HasNoBody(response))
         {
             return "status";
         }
 
-        return response.ContentLength != length || response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding)
-            ? "changed-on-start"
-            : null;
+        return response.ContentLength != length || IsFramed(response) ? "changed-on-start" : null;
     }
+
+    private static bool HasNoBody(HttpResponse response) =>
+        response.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent or StatusCodes.Status304NotModified;
+
+    /// <summary>A Transfer-Encoding makes Kestrel frame the body (chunks), so stand-ins would not map to file bytes.</summary>
+    private static bool IsFramed(HttpResponse response) =>
+        response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding);
 
     private async Task SendZeroCopyAsync(string path, long offset, long? count, CancellationToken cancellationToken)
     {
