@@ -14,6 +14,9 @@ namespace EpollTransport.Interop;
 /// separately: three system calls per static response that a file sent straight to a socket does not need.
 /// <c>statx</c> (glibc 2.28+, unlike an exported <c>fstat</c>) has one layout on every architecture.
 /// Failures raise the same exception types as <see cref="File.OpenHandle(string, FileMode, FileAccess, FileShare, FileOptions, long)"/>.
+/// The file is opened with <c>O_NONBLOCK</c> and <c>O_NOCTTY</c> before its type is known: a FIFO put where a file was
+/// expected must not block the opening thread (in Inline mode, a whole epoll loop) waiting for a writer, and a
+/// terminal must not become the process's controlling terminal. Neither flag changes reads of a regular file.
 /// </remarks>
 internal static unsafe class FileOpener
 {
@@ -28,7 +31,7 @@ internal static unsafe class FileOpener
 
     public static SafeFileHandle OpenRegularFile(string path, out long length)
     {
-        int fd = Libc.Open(path, O_RDONLY | O_CLOEXEC);
+        int fd = Libc.Open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
         {
             throw ToException(NativeErrors.LastErrno, path);
@@ -54,6 +57,7 @@ internal static unsafe class FileOpener
         length = Unsafe.ReadUnaligned<long>(statx + SizeOffset);
         return handle;
     }
+
     private static Exception ToException(int errno, string path)
     {
         string message = $"{Marshal.GetPInvokeErrorMessage(errno)} : '{path}'";
