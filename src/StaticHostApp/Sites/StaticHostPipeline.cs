@@ -71,6 +71,9 @@ internal static class StaticHostPipeline
         FileExtensionContentTypeProvider contentTypes,
         ILoggerFactory loggers)
     {
+        // Files are opened once, checked on their descriptors and sent from them; the request closes them at its end.
+        branch.Use(next => new RequestFilesMiddleware(next).InvokeAsync);
+
         var errorLogger = loggers.CreateLogger<FileErrorMiddleware>();
         branch.Use(next => new FileErrorMiddleware(next, site.Name, errorLogger).InvokeAsync);
 
