@@ -150,6 +150,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
             {
                 _token = _thread.Register(this, _fd, EPOLLIN);
                 _registered = true;
+                _thread.Metrics.ConnectionOpened();
                 _watched = true;
                 _interest = EPOLLIN;
                 _ = SendLoopAsync();
@@ -293,6 +294,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
             // close(2) itself removes the descriptor from the epoll set.
             _thread.Unregister(_token);
             _registered = false;
+            _thread.Metrics.ConnectionClosed();
         }
 
         _socket.Dispose();

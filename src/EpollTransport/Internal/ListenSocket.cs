@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.Channels;
 using EpollTransport.Interop;
+using EpollTransport.Metrics;
 using Microsoft.AspNetCore.Connections;
 using static EpollTransport.Interop.LinuxConstants;
 
@@ -26,6 +27,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private readonly int _fd;
     private readonly ChannelWriter<EpollConnection> _accepted;
     private readonly IPEndPoint? _fixedLocalEndPoint;
+    private readonly EpollListenerMetrics _metrics;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ulong _token;
     private bool _isClosed;
@@ -43,6 +45,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         _bound = bound;
         _fd = bound.Handle.Fd;
         _accepted = accepted;
+        _metrics = context.Metrics.ForListener(bound.EndPoint);
 
         // A listener on one specific address gives every connection that local address: no getsockname per accept.
         if (bound.EndPoint is IPEndPoint ip && !ip.Address.Equals(IPAddress.Any) && !ip.Address.Equals(IPAddress.IPv6Any))
@@ -142,6 +145,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
                 continue;
             }
 
+            _metrics.AcceptFailed(errno);
             switch (errno)
             {
                 case Errno.EAGAIN:
@@ -191,6 +195,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
 
         var thread = _context.NextThread();
         var connection = new EpollConnection(thread, _context, handle, _bound.IsTcp, local, remote);
+        _metrics.Accepted();
         TransportLog.ConnectionAccepted(_context.Logger, connection.ConnectionId, remote?.ToString(), thread.Index);
         connection.StartOnLoop();
         if (!_accepted.TryWrite(connection))
