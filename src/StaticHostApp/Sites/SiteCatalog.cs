@@ -154,5 +154,10 @@ internal sealed class SiteCatalog
         {
             errors.Add($"{Key}:FlushInterval must be positive.");
         }
+
+        if (log.QueueCapacity < 1)
+        {
+            errors.Add($"{Key}:QueueCapacity must be at least 1.");
+        }
     }
 }

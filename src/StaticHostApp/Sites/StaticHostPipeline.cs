@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.Options;
 using StaticHostApp.Files;
+using StaticHostApp.Hosting;
+using StaticHostApp.Logging;
 using StaticHostApp.Middleware;
 
 namespace StaticHostApp.Sites;
@@ -9,7 +11,8 @@ namespace StaticHostApp.Sites;
 /// Builds the request pipeline: request log → path guard → host router, and behind the router one prebuilt branch
 /// of standard middleware per site (StaticFiles, DefaultFiles, StaticFiles again, on the site's root). Everything is
 /// built once, when the application starts, after the options have been validated; a request then costs one
-/// dictionary look-up to find its site.
+/// dictionary look-up to find its site. A configuration reload rebuilds the sites behind the router as a new
+/// snapshot (see <see cref="SiteReloader"/>).
 /// </summary>
 internal static class StaticHostPipeline
 {
@@ -38,29 +41,72 @@ internal static class StaticHostPipeline
             throw new OptionsValidationException(StaticHostOptions.SectionName, typeof(StaticHostOptions), catalog.Errors);
         }
 
+        // The sites are rebuilt as a whole when the configuration changes (see SiteReloader); the request log and
+        // the path guard in front of them are built once.
         var contentTypes = new FileExtensionContentTypeProvider();
-        var branches = new Dictionary<SiteDefinition, RequestDelegate>();
-        var hosts = new List<KeyValuePair<string, RequestDelegate>>();
-        foreach (var site in catalog.Sites)
-        {
-            var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot);
-            lifetime.ApplicationStopped.Register(files.Dispose);
-            var branch = BuildSite(app.New(), site, files, options, contentTypes, loggers);
-            branches.Add(site, branch);
-            hosts.AddRange(site.Hosts.Select(host => KeyValuePair.Create(host, branch)));
-        }
+        SiteRouterSnapshot BuildSites(SiteCatalog sites, StaticHostOptions siteOptions) =>
+            BuildRouter(app, sites, siteOptions, contentTypes, loggers);
 
-        var router = new HostRouter(hosts, catalog.DefaultSite is { } fallback ? branches[fallback] : null);
+        var router = new ReloadableSiteRouter(BuildSites(catalog, options));
+        var reloader = new SiteReloader(
+            services.GetRequiredService<IConfiguration>(),
+            environment.ContentRootPath,
+            router,
+            BuildSites,
+            loggers.CreateLogger<SiteReloader>());
+        Action reopenLog = options.RequestLog is { Enabled: true, Format: RequestLogFormat.Combined }
+            ? services.GetRequiredService<CombinedLogWriter>().Reopen
+            : static () => { };
+        var signal = ReloadSignal.Register(
+            () =>
+            {
+                reopenLog();
+                reloader.ReloadConfiguration();
+            },
+            loggers.CreateLogger(typeof(ReloadSignal)));
+        lifetime.ApplicationStopped.Register(() =>
+        {
+            signal?.Dispose();
+            reloader.Dispose();
+            router.Dispose();
+        });
 
         var root = app.New();
-        if (options.RequestLog.Enabled)
-        {
-            root.UseW3CLogging();
-        }
-
+        root.UseRequestLog(options.RequestLog);
         root.UseMiddleware<PathGuardMiddleware>();
         root.Run(router.InvokeAsync);
         return root.Build();
+    }
+
+    private static SiteRouterSnapshot BuildRouter(
+        IApplicationBuilder app,
+        SiteCatalog catalog,
+        StaticHostOptions options,
+        FileExtensionContentTypeProvider contentTypes,
+        ILoggerFactory loggers)
+    {
+        var resources = new List<IDisposable>();
+        var branches = new Dictionary<SiteDefinition, SiteBranch>();
+        var hosts = new List<KeyValuePair<string, SiteBranch>>();
+        try
+        {
+            foreach (var site in catalog.Sites)
+            {
+                var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot);
+                resources.Add(files);
+                var branch = new SiteBranch(site.Name, BuildSite(app.New(), site, files, options, contentTypes, loggers));
+                branches.Add(site, branch);
+                hosts.AddRange(site.Hosts.Select(host => KeyValuePair.Create(host, branch)));
+            }
+        }
+        catch
+        {
+            resources.ForEach(static resource => resource.Dispose());
+            throw;
+        }
+
+        var router = new HostRouter(hosts, catalog.DefaultSite is { } fallback ? branches[fallback] : null);
+        return new SiteRouterSnapshot(router, resources);
     }
 
     private static RequestDelegate BuildSite(
