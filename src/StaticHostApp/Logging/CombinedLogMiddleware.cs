@@ -15,6 +15,14 @@ internal sealed class CombinedLogMiddleware(RequestDelegate next, CombinedLogWri
     /// <summary>Runs the request and queues its line.</summary>
     public async Task InvokeAsync(HttpContext context)
     {
+        // Read before the request runs: DefaultFiles rewrites the path, and the log records what the client asked.
+        // Kestrel keeps the request target as received; other servers (TestServer) may not have it.
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target))
+        {
+            target = context.Request.Path.Value + context.Request.QueryString.Value;
+        }
+
         var original = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         var counter = new ResponseBytesCounter(original);
         context.Features.Set<IHttpResponseBodyFeature>(counter);
@@ -31,11 +39,11 @@ internal sealed class CombinedLogMiddleware(RequestDelegate next, CombinedLogWri
         finally
         {
             context.Features.Set(original);
-            writer.Queue.TryEnqueue(Capture(context, counter.BytesWritten, failed));
+            writer.Queue.TryEnqueue(Capture(context, target, counter.BytesWritten, failed));
         }
     }
 
-    private static AccessLogEntry Capture(HttpContext context, long bytesWritten, bool failed)
+    private static AccessLogEntry Capture(HttpContext context, string target, long bytesWritten, bool failed)
     {
         var request = context.Request;
         var response = context.Response;
@@ -52,12 +60,11 @@ internal sealed class CombinedLogMiddleware(RequestDelegate next, CombinedLogWri
         // The server sends no body for these, whatever the application wrote.
         var hasBody = !HttpMethods.IsHead(request.Method)
             && status is not (StatusCodes.Status204NoContent or StatusCodes.Status304NotModified) and >= 200;
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         return new AccessLogEntry(
             DateTime.UtcNow,
             context.Connection.RemoteIpAddress,
             request.Method,
-            string.IsNullOrEmpty(target) ? request.Path.Value + request.QueryString.Value : target,
+            target,
             request.Protocol,
             status,
             hasBody ? bytesWritten : 0,
