@@ -26,6 +26,7 @@ internal sealed partial class SiteReloader : IDisposable
     private readonly Lock _gate = new();
     private readonly IDisposable _listening;
     private string _applied;
+    private string? _rejected;
     private int _forceNext;
 
     /// <summary>Starts listening for configuration reloads.</summary>
@@ -70,8 +71,8 @@ internal sealed partial class SiteReloader : IDisposable
     }
 
     /// <summary>
-    /// Re-reads the section and applies it. Without <paramref name="force"/>, a reload that left the section as it
-    /// was (another section changed, or the file watcher reported one save twice) is ignored; SIGHUP forces a
+    /// Re-reads the section and applies it. Without <paramref name="force"/>, a section already applied or already
+    /// rejected (another section changed, or the file watcher reported one save twice) is ignored; SIGHUP forces a
     /// rebuild, as an operator asking for a reload expects.
     /// </summary>
     /// <returns><see langword="true"/> when a new configuration is serving.</returns>
@@ -81,10 +82,13 @@ internal sealed partial class SiteReloader : IDisposable
         {
             var section = _configuration.GetSection(StaticHostOptions.SectionName);
             var fingerprint = Fingerprint(section);
-            if (!force && fingerprint == _applied)
+            // The file watcher reports one save several times; each distinct content is applied or rejected once.
+            if (!force && (fingerprint == _applied || fingerprint == _rejected))
             {
                 return false;
             }
+
+            _rejected = fingerprint; // until it is applied below
 
             var options = new StaticHostOptions();
             try
@@ -118,6 +122,7 @@ internal sealed partial class SiteReloader : IDisposable
 
             _router.Replace(next);
             _applied = fingerprint;
+            _rejected = null;
             LogApplied(_logger, catalog.Sites.Count, string.Join(", ", catalog.Sites.Select(static s => s.Name)));
             return true;
         }
