@@ -94,7 +94,8 @@ internal static class StaticHostPipeline
             {
                 var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot);
                 resources.Add(files);
-                var branch = new SiteBranch(site.Name, BuildSite(app.New(), site, files, options, contentTypes, loggers));
+                var serve = BuildSite(app.New(), site, files, options, contentTypes, loggers);
+                var branch = new SiteBranch(site.Name, site.RedirectToHttps ? HttpsRedirect.Before(serve, site, options.HttpsPort) : serve);
                 branches.Add(site, branch);
                 hosts.AddRange(site.Hosts.Select(host => KeyValuePair.Create(host, branch)));
             }
