@@ -18,12 +18,12 @@ internal static class CombinedLogLine
     /// <param name="output">Where the line goes.</param>
     /// <param name="entry">The request.</param>
     /// <param name="withSite">Append the site as a quoted last field (one file for every site).</param>
-    /// <param name="timeZone">The zone <c>$time_local</c> is written in (the server's local zone, as nginx does).</param>
-    public static void Write(TextWriter output, in AccessLogEntry entry, bool withSite, TimeZoneInfo timeZone)
+    /// <param name="time">Formats <c>$time_local</c> (in the server's local zone, as nginx does).</param>
+    public static void Write(TextWriter output, in AccessLogEntry entry, bool withSite, LocalTimeFormat time)
     {
         output.Write(entry.RemoteAddress?.ToString() ?? "-");
         output.Write(" - - [");
-        WriteTime(output, entry.CompletedUtc, timeZone);
+        output.Write(time.Format(entry.CompletedUtc));
         output.Write("] \"");
         WriteEscaped(output, entry.Method);
         output.Write(' ');
@@ -45,17 +45,6 @@ internal static class CombinedLogLine
         }
 
         output.Write('\n');
-    }
-
-    /// <summary><c>10/Oct/2000:13:55:36 -0700</c>: English month names whatever the server's culture.</summary>
-    private static void WriteTime(TextWriter output, DateTime utc, TimeZoneInfo timeZone)
-    {
-        var offset = timeZone.GetUtcOffset(utc);
-        var local = utc + offset;
-        output.Write(local.ToString("dd/MMM/yyyy:HH:mm:ss ", Invariant));
-        output.Write(offset < TimeSpan.Zero ? '-' : '+');
-        var absolute = offset.Duration();
-        output.Write(((absolute.Hours * 100) + absolute.Minutes).ToString("D4", Invariant));
     }
 
     private static void WriteQuoted(TextWriter output, string? value)

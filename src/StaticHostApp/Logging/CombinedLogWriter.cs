@@ -16,7 +16,8 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
     private readonly string _fileName;
     private readonly bool _perSiteFiles;
     private readonly TimeSpan _flushInterval;
-    private readonly TimeZoneInfo _timeZone;
+    private readonly LocalTimeFormat _time;
+    private readonly string _sharedFile;
     private readonly ILogger _logger;
     private readonly Dictionary<string, StreamWriter> _files = new(StringComparer.Ordinal);
     private readonly Task _writing;
@@ -37,7 +38,8 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
         _fileName = fileName;
         _perSiteFiles = perSiteFiles;
         _flushInterval = flushInterval;
-        _timeZone = timeZone;
+        _time = new LocalTimeFormat(timeZone);
+        _sharedFile = fileName + ".log";
         _logger = logger;
         Queue = new AccessLogQueue(capacity);
         _writing = Task.Run(WriteLoopAsync);
@@ -128,16 +130,18 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
 
     private void Write(in AccessLogEntry entry)
     {
-        var file = _perSiteFiles && entry.Site is { } site ? $"{_fileName}.{site}.log" : _fileName + ".log";
-        if (!_files.TryGetValue(file, out var output))
+        // Keyed by site (the shared file by ""), so finding the open file costs no string building per line.
+        var key = _perSiteFiles ? entry.Site ?? string.Empty : string.Empty;
+        if (!_files.TryGetValue(key, out var output))
         {
             Directory.CreateDirectory(_directory);
+            var file = key.Length == 0 ? _sharedFile : $"{_fileName}.{key}.log";
             var stream = new FileStream(Path.Combine(_directory, file), FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
             output = new StreamWriter(stream, Utf8, bufferSize: 64 * 1024);
-            _files.Add(file, output);
+            _files.Add(key, output);
         }
 
-        CombinedLogLine.Write(output, entry, withSite: !_perSiteFiles, _timeZone);
+        CombinedLogLine.Write(output, entry, withSite: !_perSiteFiles, _time);
     }
 
     private void Flush()

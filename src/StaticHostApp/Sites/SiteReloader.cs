@@ -120,7 +120,15 @@ internal sealed partial class SiteReloader : IDisposable
                 return false;
             }
 
-            _router.Replace(next);
+            try
+            {
+                _router.Replace(next);
+            }
+            catch (ObjectDisposedException)
+            {
+                return false; // the application stopped while this reload was being built
+            }
+
             _applied = fingerprint;
             _rejected = null;
             LogApplied(_logger, catalog.Sites.Count, string.Join(", ", catalog.Sites.Select(static s => s.Name)));

@@ -11,7 +11,7 @@ public sealed class CombinedLogLineTests
     private static string Format(AccessLogEntry entry, bool withSite = true, TimeZoneInfo? zone = null)
     {
         using var output = new StringWriter();
-        CombinedLogLine.Write(output, entry, withSite, zone ?? TimeZoneInfo.Utc);
+        CombinedLogLine.Write(output, entry, withSite, new LocalTimeFormat(zone ?? TimeZoneInfo.Utc));
         return output.ToString();
     }
 
