@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.Options;
 using StaticHostApp.Files;
-using StaticHostApp.Hosting;
 using StaticHostApp.Logging;
 using StaticHostApp.Middleware;
 
@@ -33,7 +32,6 @@ internal static class StaticHostPipeline
         var options = services.GetRequiredService<IOptions<StaticHostOptions>>().Value;
         var environment = services.GetRequiredService<IHostEnvironment>();
         var loggers = services.GetRequiredService<ILoggerFactory>();
-        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
 
         var catalog = SiteCatalog.Read(options, environment.ContentRootPath);
         if (catalog.Errors.Count > 0)
@@ -48,28 +46,7 @@ internal static class StaticHostPipeline
             BuildRouter(app, sites, siteOptions, contentTypes, loggers);
 
         var router = new ReloadableSiteRouter(BuildSites(catalog, options));
-        var reloader = new SiteReloader(
-            services.GetRequiredService<IConfiguration>(),
-            environment.ContentRootPath,
-            router,
-            BuildSites,
-            loggers.CreateLogger<SiteReloader>());
-        Action reopenLog = options.RequestLog is { Enabled: true, Format: RequestLogFormat.Combined }
-            ? services.GetRequiredService<CombinedLogWriter>().Reopen
-            : static () => { };
-        var signal = ReloadSignal.Register(
-            () =>
-            {
-                reopenLog();
-                reloader.ReloadConfiguration();
-            },
-            loggers.CreateLogger(typeof(ReloadSignal)));
-        lifetime.ApplicationStopped.Register(() =>
-        {
-            signal?.Dispose();
-            reloader.Dispose();
-            router.Dispose();
-        });
+        SiteReloading.Attach(services, router, BuildSites);
 
         var root = app.New();
         root.UseRequestLog(options.RequestLog);
