@@ -20,7 +20,7 @@ namespace EpollTransport.SendFile;
 /// bytes as stand-ins and drops them). Content-Length checks, keep-alive and pipelining then work unchanged.
 /// </remarks>
 internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner, HttpContext context, EpollConnection connection)
-    : IHttpResponseBodyFeature
+    : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature
 {
     public Stream Stream => inner.Stream;
 
@@ -48,7 +48,7 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
     /// Sends a region of a file the caller has already opened (and checked): zero-copy when the response allows it,
     /// otherwise copied from the same descriptor into Kestrel's body writer. Never opens anything by path.
     /// </summary>
-    internal Task SendFileAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken)
+    public Task SendFileAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken)
     {
         string? reason = WhyNotZeroCopy(count);
         if (reason is not null)
