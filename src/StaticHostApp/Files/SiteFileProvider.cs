@@ -44,12 +44,18 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     private readonly string _realRoot;
     private readonly string _realRootPrefix;
     private readonly ulong _resolve;
+    private readonly bool _precompressed;
 
-    /// <summary>Creates the provider. <paramref name="root"/> must be an existing absolute directory.</summary>
+    /// <summary>
+    /// Creates the provider. <paramref name="root"/> must be an existing absolute directory. With
+    /// <paramref name="precompressed"/>, a request that accepts <c>br</c> or <c>gzip</c> gets the file's
+    /// <c>.br</c>/<c>.gz</c> sibling when one exists and is not older than the file (nginx's <c>gzip_static</c>).
+    /// </summary>
     /// <exception cref="DirectoryNotFoundException">The root cannot be resolved or opened.</exception>
     /// <exception cref="PlatformNotSupportedException">The kernel has no openat2(2) (Linux before 5.6).</exception>
-    public SiteFileProvider(string root, bool followSymlinksOutsideRoot)
+    public SiteFileProvider(string root, bool followSymlinksOutsideRoot, bool precompressed = false)
     {
+        _precompressed = precompressed;
         _root = Path.TrimEndingDirectorySeparator(root);
         _realRoot = RealPath(_root, out var errno)
             ?? throw new DirectoryNotFoundException($"The site root '{root}' cannot be resolved (errno {errno}).");
@@ -92,7 +98,18 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             return new SiteFileInfo(this, subpath, physicalPath: null, handle: null, status);
         }
 
-        var info = new SiteFileInfo(this, subpath, _root + subpath, handle, status);
+        var info = _precompressed && files.Codings is { First: not ContentCoding.None } codings
+            ? OpenSibling(subpath, codings.First, status) ?? OpenSibling(subpath, codings.Second, status)
+            : null;
+        if (info is null)
+        {
+            info = new SiteFileInfo(this, subpath, _root + subpath, handle, status);
+        }
+        else
+        {
+            handle!.Dispose();
+        }
+
         files.Add(info);
         return info;
     }
@@ -188,6 +205,28 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             var next = path[(previous + 1)..].IndexOf('.');
             return next < 0 ? -1 : previous + 1 + next;
         }
+    }
+
+    /// <summary>
+    /// The precompressed sibling of <paramref name="subpath"/> with <paramref name="coding"/>, opened and checked like
+    /// any file, or null when there is none, it is no regular file, or it is older than the file it stands for (a
+    /// stale compressed copy must not hide a newer original).
+    /// </summary>
+    private SiteFileInfo? OpenSibling(string subpath, ContentCoding coding, FileStatus original)
+    {
+        if (coding == ContentCoding.None)
+        {
+            return null;
+        }
+
+        var siblingPath = subpath + ContentCodings.FileSuffix(coding);
+        if (Open(siblingPath, ReadFlags, out var handle, out var status) == PathAccess.File && status.LastModified >= original.LastModified)
+        {
+            return new SiteFileInfo(this, subpath, _root + siblingPath, handle, status, coding);
+        }
+
+        handle?.Dispose();
+        return null;
     }
 
     /// <summary>

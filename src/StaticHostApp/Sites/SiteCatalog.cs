@@ -71,7 +71,7 @@ internal sealed class SiteCatalog
             var root = ResolveRoot(site.Root, contentRoot, key, errors);
             if (root is not null && hosts.Count > 0)
             {
-                var definition = new SiteDefinition(hosts[0], hosts, root, site.RedirectToHttps);
+                var definition = new SiteDefinition(hosts[0], hosts, root, site.RedirectToHttps, site.Precompressed ?? options.Precompressed);
                 sites.Add(definition);
                 foreach (var host in hosts)
                 {

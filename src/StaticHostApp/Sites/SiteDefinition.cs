@@ -5,4 +5,5 @@ namespace StaticHostApp.Sites;
 /// <param name="Hosts">Normalised host names (see <see cref="HostName"/>).</param>
 /// <param name="Root">The absolute root directory, as configured (symbolic links not resolved).</param>
 /// <param name="RedirectToHttps">Whether plain-HTTP requests are redirected to HTTPS.</param>
-internal sealed record SiteDefinition(string Name, IReadOnlyList<string> Hosts, string Root, bool RedirectToHttps = false);
+/// <param name="Precompressed">Whether <c>.br</c>/<c>.gz</c> siblings are served to clients that accept them.</param>
+internal sealed record SiteDefinition(string Name, IReadOnlyList<string> Hosts, string Root, bool RedirectToHttps = false, bool Precompressed = true);

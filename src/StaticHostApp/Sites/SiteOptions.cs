@@ -18,4 +18,10 @@ public sealed class SiteOptions
     /// <see langword="false"/>. Leave it off behind a proxy that terminates TLS, or every request would redirect.
     /// </summary>
     public bool RedirectToHttps { get; set; }
+
+    /// <summary>
+    /// Serve a file's precompressed sibling (<c>file.br</c>, <c>file.gz</c>) to clients that accept its coding,
+    /// when the sibling exists and is not older than the file. Unset: <see cref="StaticHostOptions.Precompressed"/>.
+    /// </summary>
+    public bool? Precompressed { get; set; }
 }

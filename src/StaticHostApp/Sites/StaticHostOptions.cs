@@ -31,6 +31,13 @@ public sealed class StaticHostOptions
     public bool FollowSymlinksOutsideRoot { get; set; }
 
     /// <summary>
+    /// Serve precompressed siblings (<c>file.br</c>, <c>file.gz</c>, as nginx's <c>gzip_static</c>) on every site that
+    /// does not say otherwise (<see cref="SiteOptions.Precompressed"/>). Defaults to <see langword="true"/>: a
+    /// sibling that exists is the opt-in.
+    /// </summary>
+    public bool Precompressed { get; set; } = true;
+
+    /// <summary>
     /// The port HTTP→HTTPS redirects point to (see <see cref="SiteOptions.RedirectToHttps"/>). Defaults to 443,
     /// which the redirect's URL leaves out.
     /// </summary>

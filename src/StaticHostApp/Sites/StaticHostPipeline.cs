@@ -69,7 +69,7 @@ internal static class StaticHostPipeline
         {
             foreach (var site in catalog.Sites)
             {
-                var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot);
+                var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot, site.Precompressed);
                 resources.Add(files);
                 var serve = BuildSite(app.New(), site, files, options, contentTypes, loggers);
                 var branch = new SiteBranch(site.Name, site.RedirectToHttps ? HttpsRedirect.Before(serve, site, options.HttpsPort) : serve);
@@ -107,6 +107,7 @@ internal static class StaticHostPipeline
             ContentTypeProvider = contentTypes,
             ServeUnknownFileTypes = options.ServeUnknownFileTypes,
             DefaultContentType = options.DefaultContentType,
+            OnPrepareResponse = site.Precompressed ? PrecompressedHeaders.Apply : static _ => { },
         };
 
         // StaticFiles runs before DefaultFiles as well as after it: a request for a file, the common case, is then
