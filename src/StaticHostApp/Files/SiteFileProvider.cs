@@ -1,5 +1,4 @@
 using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.FileProviders.Physical;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Win32.SafeHandles;
 using StaticHostApp.Interop;
@@ -38,7 +37,6 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     private const int ReadFlags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
     private const int MaxBeneathAttempts = 4;
 
-    private readonly PhysicalFileProvider _listings;
     private readonly SafeFileHandle _rootHandle;
     private readonly string _root;
     private readonly string _realRoot;
@@ -65,10 +63,6 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         _resolve = followSymlinksOutsideRoot ? RESOLVE_NO_MAGICLINKS : RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
         _rootHandle = OpenDirectoryPath(_realRoot);
         EnsureOpenAt2();
-
-        // Only directory listings (which the server does not enable) enumerate through a PhysicalFileProvider;
-        // Watch() below never reaches it, so it never starts a FileSystemWatcher (inotify handles).
-        _listings = new PhysicalFileProvider(_root, ExclusionFilters.Sensitive);
     }
 
     /// <summary>
@@ -132,11 +126,18 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
 
         new SafeFileHandle(fd, ownsHandle: true).Dispose();
-        return new SiteDirectoryContents(_listings, subpath);
+        return new SiteDirectoryContents(() => OpenDirectoryForListing(relative));
     }
 
     /// <inheritdoc />
     public IChangeToken Watch(string filter) => NullChangeToken.Singleton;
+
+    /// <summary>Opens a directory confined, for reading its entries; null when it is no longer a readable directory.</summary>
+    private SafeFileHandle? OpenDirectoryForListing(string relative)
+    {
+        int fd = OpenConfined(relative, O_RDONLY | O_DIRECTORY | O_CLOEXEC, out _);
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
 
     /// <summary>
     /// Classifies a request path for the fallback middleware, which answers requests the static file middleware
@@ -178,11 +179,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        _listings.Dispose();
-        _rootHandle.Dispose();
-    }
+    public void Dispose() => _rootHandle.Dispose();
 
     /// <summary>
     /// True when a segment starts with '.', which covers dot-files, dot-directories (.git/config) and the
