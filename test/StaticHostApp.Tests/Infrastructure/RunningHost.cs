@@ -45,20 +45,12 @@ public sealed class RunningHost : IAsyncDisposable
         IReadOnlyDictionary<string, string?> settings,
         Action<IServiceCollection>? configureServices = null)
     {
-        if (kind == ServerKind.Kestrel)
-        {
-            // The port goes in as a setting rather than through UseKestrel(0): WebApplicationFactory applies that
-            // port after building the host, while a minimal-hosting app's own thread may already be starting the
-            // server, and then fails with "Addresses cannot be modified after the server has started".
-            settings = new Dictionary<string, string?>(settings, StringComparer.OrdinalIgnoreCase) { ["urls"] = "http://127.0.0.1:0" };
-        }
-
         var factory = new StaticHostFactory(contentRoot, settings, configureServices);
         try
         {
             if (kind == ServerKind.Kestrel)
             {
-                factory.UseKestrel();
+                factory.UseKestrel(0);
                 factory.StartServer();
                 var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
                     .Addresses.Single();
