@@ -108,8 +108,9 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            LogWriteFailed(_logger, _directory, exception);
+            // Closed first: from the moment the failure is reported, requests no longer queue lines for nobody.
             Queue.Complete();
+            LogWriteFailed(_logger, _directory, exception);
         }
         finally
         {
