@@ -45,6 +45,10 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     // Set once, from any thread, by Abort or a loop fault; its presence is the "aborted" flag.
     private ConnectionAbortedException? _abortReason;
 
+    // A failure of the transport itself (not the peer going away, not an abort): the only error the output pipe is
+    // completed with, as Sockets' Output.Complete(unexpectedError). Loop only.
+    private Exception? _unexpectedError;
+
     // Loop-thread state.
     private ulong _token;
     private bool _registered;   // has a handler-table token
@@ -193,8 +197,11 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         }
     }
 
-    void IEpollHandler.OnLoopFault(Exception exception) =>
+    void IEpollHandler.OnLoopFault(Exception exception)
+    {
+        _unexpectedError ??= exception;
         CloseNow(new ConnectionAbortedException("The epoll transport closed the connection after an unexpected error.", exception));
+    }
 
     void IEpollHandler.OnThreadStopping() =>
         CloseNow(new ConnectionAbortedException("The epoll transport is shutting down."));
@@ -271,7 +278,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         if (_sendDone)
         {
             // The send loop has already ended (its own ending failed): finish what it could not.
-            _output.Reader.Complete(_abortReason);
+            _output.Reader.Complete(_unexpectedError);
             FailQueuedFiles(_abortReason);
         }
 
