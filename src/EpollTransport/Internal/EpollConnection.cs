@@ -50,10 +50,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private Exception? _unexpectedError;
 
     // Loop-thread state.
-    private ulong _token;
-    private bool _registered;   // has a handler-table token
-    private bool _watched;      // currently in the epoll set
-    private uint _interest;     // the events it is watched for
+    private EpollRegistration? _registration; // set once the socket is in the loop's epoll set
     private bool _closed;
 
     public EpollConnection(EpollThread thread, EpollTransportContext context, FileDescriptorHandle socket, bool isTcp, EndPoint? localEndPoint, EndPoint? remoteEndPoint)
@@ -152,10 +149,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         {
             try
             {
-                _token = _thread.Register(this, _fd, EPOLLIN);
-                _registered = true;
-                _watched = true;
-                _interest = EPOLLIN;
+                _registration = EpollRegistration.Add(_thread, this, _socket, EPOLLIN);
                 _ = SendLoopAsync();
                 return;
             }
@@ -220,38 +214,13 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         }
     }
 
-    /// <summary>
-    /// Makes the epoll registration match what the connection waits for. A socket waiting for nothing is taken out
-    /// of the epoll set entirely: epoll reports EPOLLHUP/EPOLLERR whatever the mask, and with level triggering a
-    /// reset socket whose application has not finished yet would otherwise wake the loop on every turn.
-    /// </summary>
+    /// <summary>Makes the epoll registration match what the connection waits for (nothing: out of the set).</summary>
     private void UpdateInterest()
     {
-        if (_closed || !_registered)
+        if (!_closed && _registration is { } registration)
         {
-            return;
+            registration.SetInterest((WantsToRead ? EPOLLIN : 0) | (_waitingWritable ? EPOLLOUT : 0));
         }
-
-        uint desired = (WantsToRead ? EPOLLIN : 0) | (_waitingWritable ? EPOLLOUT : 0);
-        if (desired == 0)
-        {
-            if (_watched)
-            {
-                _thread.Unwatch(_fd);
-                _watched = false;
-            }
-        }
-        else if (!_watched || desired != _interest)
-        {
-            if (!_thread.Watch(_fd, _token, desired, _watched))
-            {
-                NativeErrors.ThrowLast("epoll_ctl");
-            }
-
-            _watched = true;
-        }
-
-        _interest = desired;
     }
 
     /// <summary>Closes the socket immediately with RST; used when the loop cannot go on with this connection.</summary>
@@ -294,15 +263,17 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         }
 
         _closed = true;
-        if (_registered)
+        if (_registration is { } registration)
         {
-            // Forget the token first: an event for this socket later in the current batch must find nothing.
-            // close(2) itself removes the descriptor from the epoll set.
-            _thread.Unregister(_token);
-            _registered = false;
+            // Out of the set, token forgotten (an event for this socket later in the current batch finds nothing),
+            // then closed.
+            registration.Close();
+        }
+        else
+        {
+            _socket.Dispose();
         }
 
-        _socket.Dispose();
         _socketClosed.TrySetResult();
         SignalConnectionClosed();
     }

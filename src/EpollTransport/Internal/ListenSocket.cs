@@ -27,7 +27,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private readonly ChannelWriter<EpollConnection> _accepted;
     private readonly IPEndPoint? _fixedLocalEndPoint;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private ulong _token;
+    private EpollRegistration? _registration;
     private bool _isClosed;
     private int _backoffMilliseconds;
 
@@ -59,9 +59,16 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     /// <summary>Registers with the home thread. Runs on that thread.</summary>
     public void Start()
     {
+        if (_home.IsStopping)
+        {
+            // Bound while the transport is being disposed: the loop would never close what registers now.
+            Close();
+            throw new ObjectDisposedException(nameof(EpollTransportFactory), "The epoll transport is shutting down.");
+        }
+
         try
         {
-            _token = _home.Register(this, _fd, EPOLLIN);
+            _registration = EpollRegistration.Add(_home, this, _bound.Handle, EPOLLIN);
         }
         catch
         {
@@ -79,8 +86,15 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         }
 
         _isClosed = true;
-        _home.Unregister(_token);
-        _bound.Handle.Dispose();
+        if (_registration is { } registration)
+        {
+            registration.Close();
+        }
+        else
+        {
+            _bound.Handle.Dispose();
+        }
+
         if (_bound.UnixSocketPath is { } path)
         {
             try
@@ -210,7 +224,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         {
             // An error once per episode; the retries only at debug level.
             TransportLog.AcceptError(_context.Logger, _bound.EndPoint.ToString() ?? "", message, _backoffMilliseconds);
-            _home.Unwatch(_fd);
+            _registration?.SetInterest(0);
         }
         else
         {
@@ -238,9 +252,13 @@ internal sealed unsafe class ListenSocket : IEpollHandler
 
         _backoffMilliseconds = 0;
         TransportLog.AcceptResumed(_context.Logger, _bound.EndPoint.ToString() ?? "");
-        if (!_home.Watch(_fd, _token, EPOLLIN, isRegistered: false))
+        try
         {
-            TransportLog.AcceptStopped(_context.Logger, _bound.EndPoint.ToString() ?? "", NativeErrors.ToSocketException(NativeErrors.LastErrno, "epoll_ctl"));
+            _registration?.SetInterest(EPOLLIN);
+        }
+        catch (Exception ex)
+        {
+            TransportLog.AcceptStopped(_context.Logger, _bound.EndPoint.ToString() ?? "", ex);
             Close();
         }
     }
