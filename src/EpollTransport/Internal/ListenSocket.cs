@@ -19,6 +19,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private const int MaxBackoffMilliseconds = 1000;
 
     private static readonly Action<object?> s_retryAccept = static state => ((ListenSocket)state!).RetryAfterBackoff();
+    private static readonly Action<object?> s_resumeAfterTaken = static state => ((ListenSocket)state!).ResumeIfBelowBacklog();
 
     private readonly EpollThread _home;
     private readonly EpollTransportContext _context;
@@ -30,6 +31,12 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private EpollRegistration? _registration;
     private bool _isClosed;
     private int _backoffMilliseconds;
+
+    // Connections accepted but not yet taken by Kestrel's accept loop. At Backlog the listen socket is no longer
+    // watched, so the kernel's own backlog holds further clients instead of this process's memory and descriptors.
+    private readonly int _maxWaiting;
+    private int _waiting;
+    private int _pausedForBacklog;
 
     // Fault injection for tests: descriptor exhaustion cannot be produced for real inside a .NET process,
     // because the runtime itself then fails (the GC reads /proc/self/status and treats the failure as out of memory).
@@ -43,6 +50,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         _bound = bound;
         _fd = bound.Handle.Fd;
         _accepted = accepted;
+        _maxWaiting = Math.Max(1, context.Options.Backlog);
 
         // A listener on one specific address gives every connection that local address: no getsockname per accept.
         if (bound.EndPoint is IPEndPoint ip && !ip.Address.Equals(IPAddress.Any) && !ip.Address.Equals(IPAddress.IPv6Any))
@@ -134,7 +142,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private void AcceptBatch()
     {
         byte* address = stackalloc byte[SocketAddresses.MaxLength];
-        for (int i = 0; i < MaxAcceptsPerEvent && !_isClosed; i++)
+        for (int i = 0; i < MaxAcceptsPerEvent && !_isClosed && Volatile.Read(ref _pausedForBacklog) == 0; i++)
         {
             int addressLength = SocketAddresses.MaxLength;
             int fd;
@@ -207,12 +215,70 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         var connection = new EpollConnection(thread, _context, handle, _bound.IsTcp, local, remote);
         TransportLog.ConnectionAccepted(_context.Logger, connection.ConnectionId, remote?.ToString(), thread.Index);
         connection.StartOnLoop();
+        Interlocked.Increment(ref _waiting);
         if (!_accepted.TryWrite(connection))
         {
+            Interlocked.Decrement(ref _waiting);
             connection.Abort(new ConnectionAbortedException("The listener was closed before the connection was accepted."));
         }
 
         RecoverFromBackoff();
+        if (Volatile.Read(ref _waiting) >= _maxWaiting)
+        {
+            PauseForBacklog();
+        }
+    }
+
+    /// <summary>Called by the listener (any thread) when Kestrel has taken a connection.</summary>
+    public void OnConnectionTaken()
+    {
+        // The decrement is a full fence, so either this sees the pause or the loop's re-check in PauseForBacklog
+        // sees the decrement: a pause is never missed.
+        Interlocked.Decrement(ref _waiting);
+        if (Volatile.Read(ref _pausedForBacklog) != 0)
+        {
+            _home.Schedule(s_resumeAfterTaken, this);
+        }
+    }
+
+    private void PauseForBacklog()
+    {
+        Interlocked.Exchange(ref _pausedForBacklog, 1);
+        UpdateWatching();
+        if (Volatile.Read(ref _waiting) < _maxWaiting)
+        {
+            ResumeIfBelowBacklog(); // Taken meanwhile.
+        }
+    }
+
+    /// <summary>Runs on the home thread: watches the listen socket again once Kestrel has taken connections.</summary>
+    private void ResumeIfBelowBacklog()
+    {
+        if (Volatile.Read(ref _pausedForBacklog) == 0 || Volatile.Read(ref _waiting) >= _maxWaiting)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _pausedForBacklog, 0);
+        try
+        {
+            UpdateWatching();
+        }
+        catch (Exception ex)
+        {
+            TransportLog.AcceptStopped(_context.Logger, _bound.EndPoint.ToString() ?? "", ex);
+            Close();
+        }
+    }
+
+    /// <summary>Watches the listen socket unless accepting is backing off or paused for the backlog.</summary>
+    private void UpdateWatching()
+    {
+        if (!_isClosed)
+        {
+            bool accepting = _backoffMilliseconds == 0 && Volatile.Read(ref _pausedForBacklog) == 0;
+            _registration?.SetInterest(accepting ? EPOLLIN : 0);
+        }
     }
 
     private void BackOff(int errno)
@@ -224,7 +290,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         {
             // An error once per episode; the retries only at debug level.
             TransportLog.AcceptError(_context.Logger, _bound.EndPoint.ToString() ?? "", message, _backoffMilliseconds);
-            _registration?.SetInterest(0);
+            UpdateWatching();
         }
         else
         {
@@ -237,10 +303,19 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     /// <summary>Runs on the timer: either accepting works again (and the socket is watched again) or it backs off longer.</summary>
     private void RetryAfterBackoff()
     {
-        if (!_isClosed)
+        if (_isClosed)
         {
-            AcceptBatch();
+            return;
         }
+
+        if (Volatile.Read(ref _pausedForBacklog) != 0)
+        {
+            // Nothing may be accepted now anyway: look again later, without stretching the delay.
+            _home.AddTimer(_backoffMilliseconds, s_retryAccept, this);
+            return;
+        }
+
+        AcceptBatch();
     }
 
     private void RecoverFromBackoff()
@@ -254,7 +329,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         TransportLog.AcceptResumed(_context.Logger, _bound.EndPoint.ToString() ?? "");
         try
         {
-            _registration?.SetInterest(EPOLLIN);
+            UpdateWatching();
         }
         catch (Exception ex)
         {
