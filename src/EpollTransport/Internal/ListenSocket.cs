@@ -32,6 +32,11 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private bool _isClosed;
     private int _backoffMilliseconds;
 
+    // Descriptor numbers from here up are the process's reserve (see DescriptorHeadroom). Re-read once per batch of
+    // accepts: the limit can be changed while the process runs (prlimit, a supervisor).
+    private long _headroomThreshold;
+    private bool _lowOnDescriptors;
+
     // Connections accepted but not yet taken by Kestrel's accept loop. At Backlog the listen socket is no longer
     // watched, so the kernel's own backlog holds further clients instead of this process's memory and descriptors.
     private readonly int _maxWaiting;
@@ -142,6 +147,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private void AcceptBatch()
     {
         byte* address = stackalloc byte[SocketAddresses.MaxLength];
+        _headroomThreshold = DescriptorHeadroom.Threshold();
         for (int i = 0; i < MaxAcceptsPerEvent && !_isClosed && Volatile.Read(ref _pausedForBacklog) == 0; i++)
         {
             int addressLength = SocketAddresses.MaxLength;
@@ -161,6 +167,15 @@ internal sealed unsafe class ListenSocket : IEpollHandler
             if (fd >= 0)
             {
                 OnAccepted(fd, new ReadOnlySpan<byte>(address, Math.Min(addressLength, SocketAddresses.MaxLength)));
+                if (fd >= _headroomThreshold)
+                {
+                    // This connection took one of the last descriptors before the reserve: it is served, but no more
+                    // are accepted until descriptors are released. Clients wait in the listen backlog meanwhile.
+                    _lowOnDescriptors = true;
+                    BackOff(Errno.EMFILE);
+                    return;
+                }
+
                 continue;
             }
 
@@ -178,6 +193,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
                 // Out of descriptors or memory. The level-triggered listen socket would fire again at once and spin
                 // a core, so stop watching it and try again later; clients wait in the backlog meanwhile.
                 case Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM:
+                    _lowOnDescriptors = errno is Errno.EMFILE or Errno.ENFILE;
                     BackOff(errno);
                     return;
 
@@ -285,7 +301,9 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     {
         bool firstInEpisode = _backoffMilliseconds == 0;
         _backoffMilliseconds = firstInEpisode ? FirstBackoffMilliseconds : Math.Min(_backoffMilliseconds * 2, MaxBackoffMilliseconds);
-        string message = NativeErrors.ToSocketException(errno, "accept4").Message;
+        string message = _lowOnDescriptors
+            ? $"fewer than {DescriptorHeadroom.Reserve(DescriptorHeadroom.Limit)} descriptors are left below the process's limit of {DescriptorHeadroom.Limit} (RLIMIT_NOFILE)"
+            : NativeErrors.ToSocketException(errno, "accept4").Message;
         if (firstInEpisode)
         {
             // An error once per episode; the retries only at debug level.
@@ -313,6 +331,19 @@ internal sealed unsafe class ListenSocket : IEpollHandler
             // Nothing may be accepted now anyway: look again later, without stretching the delay.
             _home.AddTimer(_backoffMilliseconds, s_retryAccept, this);
             return;
+        }
+
+        if (_lowOnDescriptors)
+        {
+            // Look before accepting: an accept now would only take another descriptor of the reserve.
+            _headroomThreshold = DescriptorHeadroom.Threshold();
+            if (!DescriptorHeadroom.IsAvailable(_fd, _headroomThreshold))
+            {
+                BackOff(Errno.EMFILE);
+                return;
+            }
+
+            _lowOnDescriptors = false;
         }
 
         AcceptBatch();
