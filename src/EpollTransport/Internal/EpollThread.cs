@@ -53,6 +53,8 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
     private bool _stopping;
     private bool _released;
     private int _injectedAddErrno;
+    private volatile int _injectedWaitErrno;
+    private bool _faulted;
 
     public EpollThread(int index, ILogger logger)
     {
@@ -172,6 +174,22 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
         return _stopped.Task;
     }
 
+    /// <summary>True once the loop has stopped because epoll_wait failed; such a thread is given no new connections.</summary>
+    public bool IsFaulted => Volatile.Read(ref _faulted);
+
+    /// <summary>Test hook: the next epoll_wait fails with <paramref name="errno"/> (and the loop with it).</summary>
+    internal void FailNextWait(int errno)
+    {
+        _injectedWaitErrno = errno;
+        Schedule(static _ => { }, null);
+    }
+
+    private int InjectedWaitFailure()
+    {
+        Marshal.SetLastPInvokeError(_injectedWaitErrno);
+        return -1;
+    }
+
     /// <summary>Test hook: the next EPOLL_CTL_ADD fails with <paramref name="errno"/>. Runs on the loop.</summary>
     internal void FailNextAdd(int errno) => _injectedAddErrno = errno;
 
@@ -238,7 +256,7 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
                     timeout = 0;
                 }
 
-                int count = Libc.EpollWait(_epoll.Fd, _events.Pointer, _events.Capacity, timeout);
+                int count = _injectedWaitErrno == 0 ? Libc.EpollWait(_epoll.Fd, _events.Pointer, _events.Capacity, timeout) : InjectedWaitFailure();
                 Volatile.Write(ref _mayBeSleeping, 0);
 
                 if (count < 0)
@@ -260,8 +278,10 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
         }
         catch (Exception ex)
         {
-            // Only epoll_wait itself failing lands here; handler errors are contained in Dispatch.
-            TransportLog.LoopError(_logger, Index, ex);
+            // Only epoll_wait itself failing lands here; handler errors are contained in Dispatch. The loop cannot
+            // go on: its connections are closed below, and new ones go to the other threads.
+            Volatile.Write(ref _faulted, true);
+            TransportLog.LoopFailed(_logger, Index, ex);
         }
         finally
         {
