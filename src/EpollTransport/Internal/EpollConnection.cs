@@ -78,6 +78,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         features.Set<IConnectionLifetimeFeature>(this);
         features.Set<IConnectionEndPointFeature>(this);
         features.Set<IConnectionSendFileFeature>(this);
+        features.Set<IConnectionSocketFeature>(this);
         Features = features;
     }
 
@@ -263,6 +264,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         }
 
         _closed = true;
+        DisposeSocketView();
         if (_registration is { } registration)
         {
             // Out of the set, token forgotten (an event for this socket later in the current batch finds nothing),
