@@ -108,7 +108,9 @@ internal sealed unsafe class ListenSocket : IEpollHandler
             _bound.Handle.Dispose();
         }
 
-        if (_bound.UnixSocketPath is { } path)
+        // Only the file this socket created: after a rolling restart the path may already name its successor's.
+        if (_bound.UnixSocketPath is { } path
+            && FileIdentity.TryGet(path, out var current) && current == _bound.UnixSocketFile)
         {
             try
             {
