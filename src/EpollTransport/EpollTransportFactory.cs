@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Threading.Channels;
 using EpollTransport.Internal;
+using EpollTransport.Metrics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -130,7 +131,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
             {
                 for (int i = 0; i < threads.Length; i++)
                 {
-                    threads[i] = new EpollThread(i, _logger);
+                    threads[i] = new EpollThread(i, _logger) { Metrics = _metrics.ForLoop(i) };
                 }
             }
             catch

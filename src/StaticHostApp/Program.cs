@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 });
 
 builder.UseConfiguredTransport();
+builder.UseSocketActivation();
 builder.Services.BindKestrelLimits();
 builder.Services.AddStaticHost(builder.Configuration);
 

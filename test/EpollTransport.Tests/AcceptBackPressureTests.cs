@@ -12,7 +12,7 @@ public sealed class AcceptBackPressureTests
     public async Task NoMoreThanBacklogConnectionsWaitForAcceptAsyncAndAcceptingResumesAsTheyAreTaken()
     {
         const int backlog = 4;
-        const int clients = 12;
+        const int clients = 8; // All fit: Backlog accepted plus the kernel's listen queue (Backlog + 1), so no SYN waits for a retry.
         var logs = new LogRecorder();
         using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
         await using var transport = await DirectTransport.StartAsync(o => o.Backlog = backlog, loggerFactory: loggerFactory);

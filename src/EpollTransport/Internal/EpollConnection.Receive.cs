@@ -37,11 +37,13 @@ internal sealed partial class EpollConnection
         if (received > 0)
         {
             writer.Advance((int)received);
+            _context.Metrics.Received(received);
             var flush = writer.FlushAsync();
             if (!flush.IsCompleted)
             {
                 // The application has MaxReadBufferSize unconsumed: stop reading until it is down to half.
                 _readPaused = true;
+                _context.Metrics.ReadPaused();
                 _pendingFlush = flush;
                 TransportLog.ConnectionPause(_context.Logger, ConnectionId);
                 UpdateInterest();

@@ -151,6 +151,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
             try
             {
                 _registration = EpollRegistration.Add(_thread, this, _socket, EPOLLIN);
+                _thread.Metrics.ConnectionOpened();
                 _ = SendLoopAsync();
                 return;
             }
@@ -270,6 +271,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
             // Out of the set, token forgotten (an event for this socket later in the current batch finds nothing),
             // then closed.
             registration.Close();
+            _thread.Metrics.ConnectionClosed();
         }
         else
         {

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using EpollTransport.Interop;
+using EpollTransport.Metrics;
 using Microsoft.Extensions.Logging;
 using static EpollTransport.Interop.LinuxConstants;
 
@@ -95,6 +96,8 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
     }
 
     public int Index { get; }
+
+    public required EpollLoopMetrics Metrics { get; init; }
 
     /// <summary>Scratch iovec array for gather writes; only the loop thread uses it, one send at a time.</summary>
     public Libc.IoVector* IoVectors { get; }
@@ -258,6 +261,7 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
 
                 int count = _injectedWaitErrno == 0 ? Libc.EpollWait(_epoll.Fd, _events.Pointer, _events.Capacity, timeout) : InjectedWaitFailure();
                 Volatile.Write(ref _mayBeSleeping, 0);
+                Metrics.Turned();
 
                 if (count < 0)
                 {
@@ -428,6 +432,7 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
         // The eventfd only wakes the loop; reset its counter so level-triggered epoll stops reporting it.
         ulong value;
         _ = Libc.Read(_wakeEvent.Fd, &value, sizeof(ulong));
+        Metrics.WokeUp();
     }
 
     void IEpollHandler.OnLoopFault(Exception exception)

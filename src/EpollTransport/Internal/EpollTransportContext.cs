@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using EpollTransport.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace EpollTransport.Internal;

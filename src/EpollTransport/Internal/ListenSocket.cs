@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.Channels;
 using EpollTransport.Interop;
+using EpollTransport.Metrics;
 using Microsoft.AspNetCore.Connections;
 using static EpollTransport.Interop.LinuxConstants;
 
@@ -27,6 +28,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private readonly int _fd;
     private readonly ChannelWriter<EpollConnection> _accepted;
     private readonly IPEndPoint? _fixedLocalEndPoint;
+    private readonly EpollListenerMetrics _metrics;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private EpollRegistration? _registration;
     private bool _isClosed;
@@ -56,6 +58,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         _fd = bound.Handle.Fd;
         _accepted = accepted;
         _maxWaiting = Math.Max(1, context.Options.Backlog);
+        _metrics = context.Metrics.ForListener(bound.EndPoint);
 
         // A listener on one specific address gives every connection that local address: no getsockname per accept.
         if (bound.EndPoint is IPEndPoint ip && !ip.Address.Equals(IPAddress.Any) && !ip.Address.Equals(IPAddress.IPv6Any))
@@ -181,6 +184,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
                 continue;
             }
 
+            _metrics.AcceptFailed(errno);
             switch (errno)
             {
                 case Errno.EAGAIN:
@@ -231,6 +235,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
 
         var thread = _context.NextThread();
         var connection = new EpollConnection(thread, _context, handle, _bound.IsTcp, local, remote);
+        _metrics.Accepted();
         TransportLog.ConnectionAccepted(_context.Logger, connection.ConnectionId, remote?.ToString(), thread.Index);
         connection.StartOnLoop();
         Interlocked.Increment(ref _waiting);

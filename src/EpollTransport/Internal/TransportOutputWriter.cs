@@ -87,6 +87,7 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
         var flush = inner.FlushAsync(cancellationToken);
+        connection.Context.Metrics.ObserveFlush(flush);
         if (_flushWaitsFor is not { } segment)
         {
             return flush;

@@ -39,6 +39,7 @@ internal static class LinuxConstants
 
     // open(2).
     internal const int O_RDONLY = 0;
+    internal const int O_NOCTTY = 0x100;
     internal const int O_CLOEXEC = 0x80000;
 
     // fcntl(2).

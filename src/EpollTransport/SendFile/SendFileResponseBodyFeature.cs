@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Win32.SafeHandles;
 
 namespace EpollTransport.SendFile;
 
@@ -40,8 +41,29 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
             return inner.SendFileAsync(path, offset, count, cancellationToken);
         }
 
-        return SendZeroCopyAsync(path, offset, count, cancellationToken);
+        return SendPathAsync(path, offset, count, cancellationToken);
     }
+
+    /// <summary>
+    /// Sends a region of a file the caller has already opened (and checked): zero-copy when the response allows it,
+    /// otherwise copied from the same descriptor into Kestrel's body writer. Never opens anything by path.
+    /// </summary>
+    internal Task SendFileAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken)
+    {
+        string? reason = WhyNotZeroCopy(count);
+        if (reason is not null)
+        {
+            connection.Context.Metrics.SendFileFellBack(reason);
+            return CopyAsync(file, offset, count, cancellationToken);
+        }
+
+        // With an explicit count the file's length is not needed: a file shorter than announced aborts the
+        // connection once sendfile reaches its end, as a file truncated while being sent does.
+        return SendZeroCopyAsync(file, offset, FileHandleCopy.RegionLength(file, offset, count), cancellationToken);
+    }
+
+    private Task CopyAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken) =>
+        FileHandleCopy.CopyAsync(file, offset, FileHandleCopy.RegionLength(file, offset, count), inner.Writer, cancellationToken);
 
     /// <summary>The reason the file must be copied instead, or null when sendfile can carry it.</summary>
     private string? WhyNotZeroCopy(long? count)
@@ -109,19 +131,21 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
     private static bool IsFramed(HttpResponse response) =>
         response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding);
 
-    private async Task SendZeroCopyAsync(string path, long offset, long? count, CancellationToken cancellationToken)
+    private async Task SendPathAsync(string path, long offset, long? count, CancellationToken cancellationToken)
     {
         // The same checks and exceptions as Kestrel's own SendFileAsync, in fewer system calls.
         using var file = FileOpener.OpenRegularFile(path, out long fileLength);
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, fileLength);
-        long length = count ?? fileLength - offset;
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, fileLength - offset);
+        long length = FileHandleCopy.RegionLength(fileLength, offset, count);
+        await SendZeroCopyAsync(file, offset, length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends <paramref name="length"/> bytes of <paramref name="file"/> with sendfile, or copies them when the response turns out not to allow it.</summary>
+    private async Task SendZeroCopyAsync(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken)
+    {
         if (context.Response.ContentLength != length)
         {
             connection.Context.Metrics.SendFileFellBack("length-mismatch");
-            await inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
+            await FileHandleCopy.CopyAsync(file, offset, length, inner.Writer, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -134,11 +158,11 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
         }
 
         // OnStarting callbacks ran inside StartAsync and may have changed the response: stand-ins would then be
-        // framed or refused. Kestrel's own copy still works on a started response.
+        // framed or refused. Copying from the same descriptor still works on a started response.
         if (WhyNotZeroCopyAfterStart(length) is { } reason)
         {
             connection.Context.Metrics.SendFileFellBack(reason);
-            await inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
+            await FileHandleCopy.CopyAsync(file, offset, length, inner.Writer, cancellationToken).ConfigureAwait(false);
             return;
         }
 

@@ -1,8 +1,12 @@
 using Microsoft.AspNetCore.HttpLogging;
+using StaticHostApp.Logging;
 
 namespace StaticHostApp.Sites;
 
-/// <summary>The access log (<c>StaticHost:RequestLog</c>): one W3C extended-format line per request, written to a file.</summary>
+/// <summary>
+/// The access log (<c>StaticHost:RequestLog</c>): one line per request, in W3C extended format or nginx's
+/// <c>combined</c> format, written to files from a background queue. Read at start-up; a reload does not change it.
+/// </summary>
 public sealed class RequestLogOptions
 {
     /// <summary>
@@ -15,7 +19,13 @@ public sealed class RequestLogOptions
     /// <summary>Directory of the log files, absolute or relative to the content root. Defaults to <c>logs</c>.</summary>
     public string Directory { get; set; } = "logs";
 
-    /// <summary>File name prefix; the logger appends a sequence number and <c>.txt</c>. Defaults to <c>access</c>.</summary>
+    /// <summary>The line format. Defaults to <see cref="RequestLogFormat.W3C"/>.</summary>
+    public RequestLogFormat Format { get; set; } = RequestLogFormat.W3C;
+
+    /// <summary>
+    /// File name prefix. Defaults to <c>access</c>. The W3C logger appends a sequence number and <c>.txt</c>; the
+    /// combined log writes <c>access.log</c>, or <c>access.{site}.log</c> per site with <see cref="PerSiteFiles"/>.
+    /// </summary>
     public string FileName { get; set; } = "access";
 
     /// <summary>
@@ -29,4 +39,17 @@ public sealed class RequestLogOptions
 
     /// <summary>How often queued lines are written to the file. Defaults to one second.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Combined format only: one file per site, each line strictly nginx's <c>combined</c> format, instead of one file
+    /// whose lines end with the site's name as an extra quoted field. Requests no site served (421) go to the
+    /// shared file. Defaults to <see langword="false"/>.
+    /// </summary>
+    public bool PerSiteFiles { get; set; }
+
+    /// <summary>
+    /// Combined format only: how many lines may wait for the writer. When the disk falls this far behind, further
+    /// lines are dropped (and counted in a warning) rather than slowing requests down. Defaults to 65,536.
+    /// </summary>
+    public int QueueCapacity { get; set; } = 65_536;
 }

@@ -71,7 +71,7 @@ internal sealed class SiteCatalog
             var root = ResolveRoot(site.Root, contentRoot, key, errors);
             if (root is not null && hosts.Count > 0)
             {
-                var definition = new SiteDefinition(hosts[0], hosts, root);
+                var definition = new SiteDefinition(hosts[0], hosts, root, site.RedirectToHttps);
                 sites.Add(definition);
                 foreach (var host in hosts)
                 {
@@ -92,6 +92,11 @@ internal sealed class SiteCatalog
                 var known = owners.Count == 0 ? "none is configured" : "one of " + string.Join(", ", owners.Keys);
                 errors.Add($"{Section}:DefaultSite '{options.DefaultSite}' names no site: it must be a host of a configured site ({known}).");
             }
+        }
+
+        if (options.HttpsPort is < 1 or > 65535)
+        {
+            errors.Add($"{Section}:HttpsPort {options.HttpsPort} is not a TCP port (1-65535).");
         }
 
         ValidateRequestLog(options.RequestLog, errors);
@@ -153,6 +158,11 @@ internal sealed class SiteCatalog
         if (log.FlushInterval <= TimeSpan.Zero)
         {
             errors.Add($"{Key}:FlushInterval must be positive.");
+        }
+
+        if (log.QueueCapacity < 1)
+        {
+            errors.Add($"{Key}:QueueCapacity must be at least 1.");
         }
     }
 }

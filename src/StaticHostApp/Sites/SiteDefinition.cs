@@ -4,4 +4,5 @@ namespace StaticHostApp.Sites;
 /// <param name="Name">The site's first host name, used in logs.</param>
 /// <param name="Hosts">Normalised host names (see <see cref="HostName"/>).</param>
 /// <param name="Root">The absolute root directory, as configured (symbolic links not resolved).</param>
-internal sealed record SiteDefinition(string Name, IReadOnlyList<string> Hosts, string Root);
+/// <param name="RedirectToHttps">Whether plain-HTTP requests are redirected to HTTPS.</param>
+internal sealed record SiteDefinition(string Name, IReadOnlyList<string> Hosts, string Root, bool RedirectToHttps = false);

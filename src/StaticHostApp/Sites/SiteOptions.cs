@@ -11,4 +11,11 @@ public sealed class SiteOptions
 
     /// <summary>The directory to serve: absolute, or relative to the content root.</summary>
     public string? Root { get; set; }
+
+    /// <summary>
+    /// Answer plain-HTTP requests with a redirect to the same URL over HTTPS (301 for GET and HEAD, 308 otherwise,
+    /// so the method and body are kept), on port <see cref="StaticHostOptions.HttpsPort"/>. Defaults to
+    /// <see langword="false"/>. Leave it off behind a proxy that terminates TLS, or every request would redirect.
+    /// </summary>
+    public bool RedirectToHttps { get; set; }
 }

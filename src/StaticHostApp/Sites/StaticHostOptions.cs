@@ -30,6 +30,12 @@ public sealed class StaticHostOptions
     /// </summary>
     public bool FollowSymlinksOutsideRoot { get; set; }
 
+    /// <summary>
+    /// The port HTTP→HTTPS redirects point to (see <see cref="SiteOptions.RedirectToHttps"/>). Defaults to 443,
+    /// which the redirect's URL leaves out.
+    /// </summary>
+    public int HttpsPort { get; set; } = 443;
+
     /// <summary>The access log.</summary>
     public RequestLogOptions RequestLog { get; } = new();
 }

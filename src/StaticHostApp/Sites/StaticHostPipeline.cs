@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.Options;
 using StaticHostApp.Files;
+using StaticHostApp.Logging;
 using StaticHostApp.Middleware;
 
 namespace StaticHostApp.Sites;
@@ -9,7 +10,8 @@ namespace StaticHostApp.Sites;
 /// Builds the request pipeline: request log → path guard → host router, and behind the router one prebuilt branch
 /// of standard middleware per site (StaticFiles, DefaultFiles, StaticFiles again, on the site's root). Everything is
 /// built once, when the application starts, after the options have been validated; a request then costs one
-/// dictionary look-up to find its site.
+/// dictionary look-up to find its site. A configuration reload rebuilds the sites behind the router as a new
+/// snapshot (see <see cref="SiteReloader"/>).
 /// </summary>
 internal static class StaticHostPipeline
 {
@@ -30,7 +32,6 @@ internal static class StaticHostPipeline
         var options = services.GetRequiredService<IOptions<StaticHostOptions>>().Value;
         var environment = services.GetRequiredService<IHostEnvironment>();
         var loggers = services.GetRequiredService<ILoggerFactory>();
-        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
 
         var catalog = SiteCatalog.Read(options, environment.ContentRootPath);
         if (catalog.Errors.Count > 0)
@@ -38,29 +39,52 @@ internal static class StaticHostPipeline
             throw new OptionsValidationException(StaticHostOptions.SectionName, typeof(StaticHostOptions), catalog.Errors);
         }
 
+        // The sites are rebuilt as a whole when the configuration changes (see SiteReloader); the request log and
+        // the path guard in front of them are built once.
         var contentTypes = new FileExtensionContentTypeProvider();
-        var branches = new Dictionary<SiteDefinition, RequestDelegate>();
-        var hosts = new List<KeyValuePair<string, RequestDelegate>>();
-        foreach (var site in catalog.Sites)
-        {
-            var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot);
-            lifetime.ApplicationStopped.Register(files.Dispose);
-            var branch = BuildSite(app.New(), site, files, options, contentTypes, loggers);
-            branches.Add(site, branch);
-            hosts.AddRange(site.Hosts.Select(host => KeyValuePair.Create(host, branch)));
-        }
+        SiteRouterSnapshot BuildSites(SiteCatalog sites, StaticHostOptions siteOptions) =>
+            BuildRouter(app, sites, siteOptions, contentTypes, loggers);
 
-        var router = new HostRouter(hosts, catalog.DefaultSite is { } fallback ? branches[fallback] : null);
+        var router = new ReloadableSiteRouter(BuildSites(catalog, options));
+        SiteReloading.Attach(services, router, BuildSites);
 
         var root = app.New();
-        if (options.RequestLog.Enabled)
-        {
-            root.UseW3CLogging();
-        }
-
+        root.UseRequestLog(options.RequestLog);
         root.UseMiddleware<PathGuardMiddleware>();
         root.Run(router.InvokeAsync);
         return root.Build();
+    }
+
+    private static SiteRouterSnapshot BuildRouter(
+        IApplicationBuilder app,
+        SiteCatalog catalog,
+        StaticHostOptions options,
+        FileExtensionContentTypeProvider contentTypes,
+        ILoggerFactory loggers)
+    {
+        var resources = new List<IDisposable>();
+        var branches = new Dictionary<SiteDefinition, SiteBranch>();
+        var hosts = new List<KeyValuePair<string, SiteBranch>>();
+        try
+        {
+            foreach (var site in catalog.Sites)
+            {
+                var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot);
+                resources.Add(files);
+                var serve = BuildSite(app.New(), site, files, options, contentTypes, loggers);
+                var branch = new SiteBranch(site.Name, site.RedirectToHttps ? HttpsRedirect.Before(serve, site, options.HttpsPort) : serve);
+                branches.Add(site, branch);
+                hosts.AddRange(site.Hosts.Select(host => KeyValuePair.Create(host, branch)));
+            }
+        }
+        catch
+        {
+            resources.ForEach(static resource => resource.Dispose());
+            throw;
+        }
+
+        var router = new HostRouter(hosts, catalog.DefaultSite is { } fallback ? branches[fallback] : null);
+        return new SiteRouterSnapshot(router, resources);
     }
 
     private static RequestDelegate BuildSite(
@@ -71,6 +95,9 @@ internal static class StaticHostPipeline
         FileExtensionContentTypeProvider contentTypes,
         ILoggerFactory loggers)
     {
+        // Files are opened once, checked on their descriptors and sent from them; the request closes them at its end.
+        branch.Use(next => new RequestFilesMiddleware(next).InvokeAsync);
+
         var errorLogger = loggers.CreateLogger<FileErrorMiddleware>();
         branch.Use(next => new FileErrorMiddleware(next, site.Name, errorLogger).InvokeAsync);
 

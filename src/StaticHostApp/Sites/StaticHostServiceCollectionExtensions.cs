@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using StaticHostApp.Logging;
 
 namespace StaticHostApp.Sites;
 
@@ -9,12 +10,16 @@ internal static class StaticHostServiceCollectionExtensions
 {
     /// <summary>
     /// Binds <see cref="StaticHostOptions"/> from the <c>StaticHost</c> section, validates it when the host starts
-    /// (so a bad configuration stops the server with a message naming the key) and sets up the W3C request log.
+    /// (so a bad configuration stops the server with a message naming the key) and sets up the request log (W3C or combined).
     /// </summary>
     public static IServiceCollection AddStaticHost(this IServiceCollection services, IConfiguration configuration)
     {
+        // Bound once, without the change-token source that Bind(section) would add: SiteReloader applies changes
+        // itself. With a change token, the options monitor (ValidateOnStart uses one) would re-validate inside
+        // every configuration reload and throw out of it when a change is invalid, taking the reload (or the
+        // SIGHUP handler) down with it.
         services.AddOptions<StaticHostOptions>()
-            .Bind(configuration.GetSection(StaticHostOptions.SectionName))
+            .Configure(options => configuration.GetSection(StaticHostOptions.SectionName).Bind(options))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StaticHostOptions>, StaticHostOptionsValidator>());
 
@@ -30,6 +35,7 @@ internal static class StaticHostServiceCollectionExtensions
                 w3c.FileName = log.FileName;
                 w3c.FlushInterval = log.FlushInterval;
             });
+        services.AddCombinedRequestLog();
         return services;
     }
 }

@@ -26,9 +26,6 @@ public sealed class ChildServer : IAsyncDisposable
     /// <summary>The address the child listens on.</summary>
     public Uri Address { get; private set; } = null!;
 
-    /// <summary>The child's process id.</summary>
-    public int ProcessId => _process.Id;
-
     /// <summary>True while the child runs.</summary>
     public bool IsRunning => !_process.HasExited;
 
@@ -41,6 +38,55 @@ public sealed class ChildServer : IAsyncDisposable
     /// </summary>
     public static async Task<ChildServer> StartAsync(SiteSandbox sandbox, IEnumerable<string> args, bool asNobody, TimeSpan timeout)
     {
+        string[] launcher = asNobody ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] : [];
+        var child = Launch(sandbox, args, launcher);
+        try
+        {
+            var line = await child.WaitForOutputAsync(ListeningPrefix, timeout);
+            child.Address = new Uri(line[(line.IndexOf(ListeningPrefix, StringComparison.Ordinal) + ListeningPrefix.Length)..].Trim());
+            return child;
+        }
+        catch
+        {
+            await child.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts the app through <paramref name="launcher"/> (a program and its arguments that end by running the
+    /// command after them, such as systemd-socket-activate) without waiting for it to listen; the caller knows the
+    /// address and sets it with <paramref name="address"/>.
+    /// </summary>
+    public static ChildServer Launch(SiteSandbox sandbox, IEnumerable<string> args, IReadOnlyList<string> launcher, Uri address)
+    {
+        var child = Launch(sandbox, args, launcher);
+        child.Address = address;
+        return child;
+    }
+
+    /// <summary>The child's process id (the launcher's, which execs the app).</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>Sends a signal by name (<c>HUP</c>, <c>TERM</c>) with kill(1).</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-s", signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.True(kill.ExitCode == 0, $"kill -s {signal} failed with {kill.ExitCode}");
+    }
+
+    /// <summary>Waits, at most <paramref name="timeout"/>, for the child to exit, and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        var finished = await Task.WhenAny(_exited.Task, Task.Delay(timeout));
+        Assert.True(finished == _exited.Task, $"The app did not exit within {timeout.TotalSeconds} s. Output:{Environment.NewLine}{Output}");
+        await _process.WaitForExitAsync(); // lets the output readers finish
+        return _process.ExitCode;
+    }
+
+    private static ChildServer Launch(SiteSandbox sandbox, IEnumerable<string> args, IReadOnlyList<string> launcher)
+    {
         var appDirectory = sandbox.CreateDirectory("app");
         foreach (var file in AppFiles)
         {
@@ -52,15 +98,15 @@ public sealed class ChildServer : IAsyncDisposable
         var dotnet = DotnetHost();
         var start = new ProcessStartInfo
         {
-            FileName = asNobody ? "setpriv" : dotnet,
+            FileName = launcher.Count > 0 ? launcher[0] : dotnet,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = sandbox.Path,
         };
-        if (asNobody)
+        if (launcher.Count > 0)
         {
-            foreach (var arg in new[] { "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", dotnet })
+            foreach (var arg in launcher.Skip(1).Append(dotnet))
             {
                 start.ArgumentList.Add(arg);
             }
@@ -94,17 +140,7 @@ public sealed class ChildServer : IAsyncDisposable
 
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        try
-        {
-            var line = await child.WaitForOutputAsync(ListeningPrefix, timeout);
-            child.Address = new Uri(line[(line.IndexOf(ListeningPrefix, StringComparison.Ordinal) + ListeningPrefix.Length)..].Trim());
-            return child;
-        }
-        catch
-        {
-            await child.DisposeAsync();
-            throw;
-        }
+        return child;
     }
 
     /// <summary>Waits, at most <paramref name="timeout"/>, for an output line containing <paramref name="fragment"/>.</summary>

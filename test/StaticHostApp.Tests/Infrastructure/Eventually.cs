@@ -18,4 +18,18 @@ public static class Eventually
             await Task.Delay(Poll);
         }
     }
+
+    /// <summary>
+    /// Re-checks an asynchronous <paramref name="condition"/> (a request, say) until it holds, failing the test after
+    /// <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out after {timeout.TotalSeconds} s waiting for {what}.");
+            await Task.Delay(Poll);
+        }
+    }
 }

@@ -50,7 +50,10 @@ public sealed class RunningHost : IAsyncDisposable
         {
             if (kind == ServerKind.Kestrel)
             {
-                factory.UseKestrel(0);
+                // The port is chosen through Kestrel's own options, not UseKestrel(port): the factory applies a port
+                // to the server's address list after building the host, which races with Program's own start of
+                // the host and fails now and then with "Addresses cannot be modified after the server has started".
+                factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
                 factory.StartServer();
                 var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
                     .Addresses.Single();

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Sockets;
+using StaticHostApp.Tests.Infrastructure;
+
+namespace StaticHostApp.Tests;
+
+/// <summary>
+/// The built app as its own process, driven the way an operator or service manager drives it: SIGHUP reloads the
+/// configuration, SIGTERM stops it without losing access log lines, and systemd socket activation hands it its port.
+/// </summary>
+public sealed class ProcessSignalTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly SiteSandbox _sandbox = new();
+
+    public ProcessSignalTests()
+    {
+        _sandbox.WriteFile("a/index.html", "SITE-A");
+        _sandbox.WriteFile("b/index.html", "SITE-B");
+    }
+
+    private void WriteConfiguration(string sites, string requestLog = """{ "Enabled": false }""") =>
+        _sandbox.WriteFile("appsettings.json", $$"""{ "StaticHost": { "Sites": [ {{sites}} ], "RequestLog": {{requestLog}} } }""");
+
+    private static HttpClient Client(Uri address) =>
+        new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { BaseAddress = address, Timeout = Timeout };
+
+    private static async Task<(HttpStatusCode Status, string Body)> GetAsync(HttpClient client, string host)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Host = host;
+        using var response = await client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Sighup_reloads_the_sites_and_keeps_serving_through_invalid_changes()
+    {
+        const string SiteA = """{ "Hosts": [ "a.test" ], "Root": "a" }""";
+        const string SiteB = """{ "Hosts": [ "b.test" ], "Root": "b" }""";
+        WriteConfiguration(SiteA);
+
+        // The file watcher is off, so only the signal can make the app see the edits.
+        await using var server = await ChildServer.StartAsync(_sandbox, ["--hostBuilder:reloadConfigOnChange=false"], asNobody: false, Timeout);
+        using var client = Client(server.Address);
+        Assert.Equal(HttpStatusCode.MisdirectedRequest, (await GetAsync(client, "b.test")).Status);
+
+        WriteConfiguration(SiteA + ", " + SiteB);
+        await server.SignalAsync("HUP");
+        await Eventually.WaitAsync(async () => (await GetAsync(client, "b.test")).Status == HttpStatusCode.OK, Timeout, "b.test to be served after SIGHUP");
+        Assert.Equal((HttpStatusCode.OK, "SITE-B"), await GetAsync(client, "b.test"));
+        await server.WaitForOutputAsync("Configuration reloaded: serving 2 sites (a.test, b.test)", Timeout);
+
+        // A change that fails validation: logged, and both sites keep serving.
+        WriteConfiguration(SiteA + """, { "Hosts": [ "b.test" ], "Root": "missing" }""");
+        await server.SignalAsync("HUP");
+        await server.WaitForOutputAsync("Configuration reload rejected", Timeout);
+        Assert.Equal((HttpStatusCode.OK, "SITE-B"), await GetAsync(client, "b.test"));
+
+        // A file that is not JSON: reported, and still serving.
+        _sandbox.WriteFile("appsettings.json", "{ not json");
+        await server.SignalAsync("HUP");
+        await server.WaitForOutputAsync("Configuration reload failed", Timeout);
+        Assert.Equal((HttpStatusCode.OK, "SITE-A"), await GetAsync(client, "a.test"));
+        Assert.Equal((HttpStatusCode.OK, "SITE-B"), await GetAsync(client, "b.test"));
+    }
+
+    [Fact]
+    public async Task Sigterm_stops_gracefully_and_every_access_log_line_is_in_the_file()
+    {
+        // An hour between flushes: only the shutdown can have written the lines.
+        WriteConfiguration(
+            """{ "Hosts": [ "a.test" ], "Root": "a" }""",
+            """{ "Enabled": true, "Format": "Combined", "FlushInterval": "01:00:00" }""");
+        await using var server = await ChildServer.StartAsync(_sandbox, [], asNobody: false, Timeout);
+        using var client = Client(server.Address);
+        const int Requests = 40;
+        await Task.WhenAll(Enumerable.Range(0, Requests).Select(async _ => Assert.Equal("SITE-A", (await GetAsync(client, "a.test")).Body)));
+
+        await server.SignalAsync("TERM");
+
+        Assert.Equal(0, await server.WaitForExitAsync(Timeout));
+        var lines = CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Select(CombinedLogFormat.Parse).ToList();
+        Assert.Equal(Requests, lines.Count);
+        Assert.All(lines, l => Assert.Equal(("GET", "/", 200, (long)"SITE-A".Length, "a.test"), (l.Method, l.Target, l.Status, l.Bytes, l.Site)));
+    }
+
+    [Fact]
+    public async Task Serves_on_the_listening_socket_systemd_socket_activation_passes()
+    {
+        const string Activator = "/usr/bin/systemd-socket-activate";
+        if (!File.Exists(Activator))
+        {
+            // The systemd package provides it; a machine without it cannot run this check.
+            return;
+        }
+
+        WriteConfiguration("""{ "Hosts": [ "a.test" ], "Root": "a" }""");
+        var port = FreePort();
+        var address = new Uri($"http://127.0.0.1:{port}/");
+        await using var server = ChildServer.Launch(_sandbox, [], [Activator, "-l", $"127.0.0.1:{port}"], address);
+        await server.WaitForOutputAsync($"Listening on 127.0.0.1:{port}", Timeout);
+
+        // The first connection waits in the socket's backlog while the app starts on the inherited descriptor.
+        using var client = Client(address);
+        Assert.Equal((HttpStatusCode.OK, "SITE-A"), await GetAsync(client, "a.test"));
+        await server.WaitForOutputAsync($"Now listening on: http://127.0.0.1:{port}", Timeout);
+        await server.WaitForOutputAsync("Overriding address(es) 'http://127.0.0.1:0'", Timeout);
+
+        await server.SignalAsync("TERM");
+        Assert.Equal(0, await server.WaitForExitAsync(Timeout));
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _sandbox.Dispose();
+}

@@ -1,0 +1,110 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using StaticHostApp.Logging;
+using StaticHostApp.Tests.Infrastructure;
+
+namespace StaticHostApp.Tests.Unit;
+
+public sealed class CombinedLogWriterTests : IDisposable
+{
+    private static readonly TimeSpan Never = TimeSpan.FromHours(1);
+    private readonly SiteSandbox _sandbox = new();
+    private readonly LogCollector _logs = new();
+
+    private CombinedLogWriter Writer(bool perSiteFiles = false, TimeSpan? flushInterval = null, string directory = "logs") =>
+        new(_sandbox[directory], "access", perSiteFiles, capacity: 1024, flushInterval ?? Never, TimeZoneInfo.Utc, _logs.CreateLogger("log"));
+
+    private static AccessLogEntry Entry(string target, string? site) =>
+        new(DateTime.UtcNow, IPAddress.Loopback, "GET", target, "HTTP/1.1", 200, 5, null, "test", site);
+
+    [Fact]
+    public void A_full_queue_drops_and_counts_instead_of_waiting()
+    {
+        var queue = new AccessLogQueue(capacity: 2);
+
+        Assert.True(queue.TryEnqueue(Entry("/1", "a.test")));
+        Assert.True(queue.TryEnqueue(Entry("/2", "a.test")));
+        Assert.False(queue.TryEnqueue(Entry("/3", "a.test")));
+        Assert.False(queue.TryEnqueue(Entry("/4", "a.test")));
+
+        Assert.Equal(2, queue.Dropped);
+        Assert.True(queue.Reader.TryRead(out var first));
+        Assert.Equal("/1", first.Target);
+        Assert.True(queue.TryEnqueue(Entry("/5", "a.test")));
+        Assert.Equal(2, queue.Dropped);
+    }
+
+    [Fact]
+    public async Task Disposing_writes_every_queued_line_even_before_the_flush_interval()
+    {
+        var writer = Writer();
+        for (var i = 0; i < 500; i++)
+        {
+            Assert.True(writer.Queue.TryEnqueue(Entry("/" + i, "a.test")));
+        }
+
+        await writer.DisposeAsync();
+
+        var lines = CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Select(CombinedLogFormat.Parse).ToList();
+        Assert.Equal(Enumerable.Range(0, 500).Select(i => "/" + i), lines.Select(l => l.Target));
+        Assert.All(lines, l => Assert.Equal("a.test", l.Site));
+        Assert.False(writer.Queue.TryEnqueue(Entry("/late", "a.test")));
+        Assert.Equal(1, writer.Queue.Dropped);
+    }
+
+    [Fact]
+    public async Task Lines_reach_the_file_within_the_flush_interval_while_running()
+    {
+        await using var writer = Writer(flushInterval: TimeSpan.FromMilliseconds(50));
+        writer.Queue.TryEnqueue(Entry("/now", "a.test"));
+
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "the line to be flushed");
+    }
+
+    [Fact]
+    public async Task Per_site_files_hold_strict_combined_lines_and_unrouted_requests_go_to_the_shared_file()
+    {
+        var writer = Writer(perSiteFiles: true);
+        writer.Queue.TryEnqueue(Entry("/a", "a.test"));
+        writer.Queue.TryEnqueue(Entry("/b", "b.test"));
+        writer.Queue.TryEnqueue(Entry("/x", null));
+        writer.Queue.TryEnqueue(Entry("/a2", "a.test"));
+        await writer.DisposeAsync();
+
+        string[] Targets(string file) => CombinedLogFormat.ReadLines(_sandbox["logs/" + file]).Select(CombinedLogFormat.Parse).Select(l => l.Site is null ? l.Target : "site field!").ToArray();
+        Assert.Equal(["/a", "/a2"], Targets("access.a.test.log"));
+        Assert.Equal(["/b"], Targets("access.b.test.log"));
+        Assert.Equal(["/x"], Targets("access.log"));
+    }
+
+    [Fact]
+    public async Task Reopen_starts_a_new_file_after_rotation()
+    {
+        await using var writer = Writer(flushInterval: TimeSpan.FromMilliseconds(20));
+        writer.Queue.TryEnqueue(Entry("/before", "a.test"));
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "the first line");
+
+        File.Move(_sandbox["logs/access.log"], _sandbox["logs/access.log.1"]);
+        writer.Reopen();
+        writer.Queue.TryEnqueue(Entry("/after", "a.test"));
+
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "a new file after reopening");
+        Assert.Equal("/after", CombinedLogFormat.Parse(CombinedLogFormat.ReadLines(_sandbox["logs/access.log"])[0]).Target);
+        Assert.Equal("/before", CombinedLogFormat.Parse(Assert.Single(CombinedLogFormat.ReadLines(_sandbox["logs/access.log.1"]))).Target);
+    }
+
+    [Fact]
+    public async Task A_log_directory_that_cannot_be_created_is_reported_and_later_lines_are_dropped_not_queued()
+    {
+        _sandbox.WriteFile("not-a-directory", "file");
+        await using var writer = Writer(directory: "not-a-directory");
+
+        writer.Queue.TryEnqueue(Entry("/lost", "a.test"));
+
+        await Eventually.WaitAsync(() => _logs.Entries.Any(e => e.Level == LogLevel.Error && e.Message.Contains("Access log writing", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the write failure to be logged");
+        Assert.False(writer.Queue.TryEnqueue(Entry("/next", "a.test")));
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _sandbox.Dispose();
+}

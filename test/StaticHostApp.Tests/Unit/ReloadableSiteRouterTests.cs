@@ -1,0 +1,88 @@
+using Microsoft.AspNetCore.Http;
+using StaticHostApp.Sites;
+
+namespace StaticHostApp.Tests.Unit;
+
+public sealed class ReloadableSiteRouterTests
+{
+    private sealed class Resource : IDisposable
+    {
+        public int Disposals { get; private set; }
+
+        public void Dispose() => Disposals++;
+    }
+
+    private static SiteRouterSnapshot Snapshot(string host, RequestDelegate branch, Resource resource) =>
+        new(new HostRouter([KeyValuePair.Create(host, new SiteBranch(host, branch))], null), [resource]);
+
+    private static DefaultHttpContext Request(string host)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Host = new HostString(host);
+        return context;
+    }
+
+    [Fact]
+    public async Task A_request_in_flight_finishes_on_its_snapshot_which_is_disposed_only_after_it()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var oldResource = new Resource();
+        var router = new ReloadableSiteRouter(Snapshot("old.test", async c =>
+        {
+            await release.Task;
+            c.Response.StatusCode = 201;
+        }, oldResource));
+        var retired = router.Current;
+
+        var inFlightContext = Request("old.test");
+        var inFlight = router.InvokeAsync(inFlightContext);
+        Assert.False(inFlight.IsCompleted);
+
+        var newResource = new Resource();
+        router.Replace(Snapshot("new.test", c =>
+        {
+            c.Response.StatusCode = 202;
+            return Task.CompletedTask;
+        }, newResource));
+
+        // New requests see the new sites at once; the old site is gone for them.
+        var fresh = Request("new.test");
+        await router.InvokeAsync(fresh);
+        Assert.Equal(202, fresh.Response.StatusCode);
+        var gone = Request("old.test");
+        await router.InvokeAsync(gone);
+        Assert.Equal(StatusCodes.Status421MisdirectedRequest, gone.Response.StatusCode);
+
+        // The request that started before the reload still runs on its snapshot, which stays intact.
+        Assert.Equal(0, oldResource.Disposals);
+        Assert.False(retired.IsDisposed);
+
+        release.SetResult();
+        await inFlight;
+        Assert.Equal(201, inFlightContext.Response.StatusCode);
+        Assert.Equal("old.test", inFlightContext.Features.Get<ISiteFeature>()?.SiteName);
+        Assert.Equal(1, oldResource.Disposals);
+        Assert.True(retired.IsDisposed);
+        Assert.Equal(0, newResource.Disposals);
+
+        router.Dispose();
+        Assert.Equal(1, newResource.Disposals);
+    }
+
+    [Fact]
+    public async Task A_retired_snapshot_without_requests_is_disposed_at_once_and_a_failing_request_still_releases()
+    {
+        var firstResource = new Resource();
+        var router = new ReloadableSiteRouter(Snapshot("a.test", _ => throw new InvalidOperationException("boom"), firstResource));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => router.InvokeAsync(Request("a.test")));
+        router.Replace(Snapshot("a.test", _ => Task.FromException(new InvalidOperationException("async boom")), new Resource()));
+        Assert.Equal(1, firstResource.Disposals);
+
+        var second = router.Current;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => router.InvokeAsync(Request("a.test")));
+        router.Dispose();
+        Assert.True(second.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => router.Replace(Snapshot("b.test", _ => Task.CompletedTask, new Resource())));
+    }
+}
