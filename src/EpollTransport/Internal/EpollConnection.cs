@@ -109,6 +109,9 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 
     private bool IsAborted => Volatile.Read(ref _abortReason) is not null;
 
+    /// <summary>Completes once <see cref="ConnectionClosed"/> has fired and its callbacks (Kestrel's request abort) have run.</summary>
+    public Task ConnectionClosedFired => _connectionClosedFired.Task;
+
     /// <summary>Starts the connection on its epoll thread (directly when already there).</summary>
     public void StartOnLoop()
     {
