@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using EpollTransport.Interop;
+using EpollTransport.SendFile;
 using Microsoft.AspNetCore.Connections;
 using static EpollTransport.Interop.LinuxConstants;
 

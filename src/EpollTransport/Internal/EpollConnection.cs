@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Tasks.Sources;
 using EpollTransport.Interop;
+using EpollTransport.SendFile;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -17,7 +18,7 @@ namespace EpollTransport.Internal;
 /// All socket state is touched only on the owning <see cref="EpollThread"/>; other threads reach the connection through
 /// its pipes (whose transport side is scheduled on that thread) and through <see cref="Abort(ConnectionAbortedException)"/>,
 /// which queues work to it. The receive side lives in <c>EpollConnection.Receive.cs</c>, the send side in
-/// <c>EpollConnection.Send.cs</c>.
+/// <c>EpollConnection.Send.cs</c>, file regions with the rest of the sendfile machinery in <c>SendFile/</c>.
 /// </remarks>
 internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature,

@@ -1,7 +1,8 @@
 using System.IO.Pipelines;
+using EpollTransport.Internal;
 using Microsoft.AspNetCore.Connections;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.SendFile;
 
 /// <summary>
 /// The <see cref="PipeWriter"/> Kestrel writes a connection's output to: the output pipe's writer, plus the
