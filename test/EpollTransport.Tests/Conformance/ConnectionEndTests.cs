@@ -41,6 +41,31 @@ public sealed class ConnectionEndTests
 
     [Theory]
     [MemberData(nameof(Transports.All), MemberType = typeof(Transports))]
+    public async Task RequestAbortedFiresWhenTheClientResetsWhileTheHandlerWaits(TransportUnderTest transport)
+    {
+        var handlerEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var requestAborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await ConformanceServer.StartAsync(transport, app => app.MapGet("/wait", async (HttpContext context) =>
+        {
+            using var registration = context.RequestAborted.Register(() => requestAborted.TrySetResult());
+            handlerEntered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        }));
+
+        var client = await RawHttp.ConnectAsync(server.EndPoint);
+        await RawHttp.SendAsync(client, RawHttp.Get("/wait"));
+        await handlerEntered.Task.WaitAsync(TestTimeouts.Operation);
+        client.LingerState = new LingerOption(true, 0);
+        client.Dispose();
+
+        // Nothing is being written, so only the transport noticing the reset can abort the request.
+        await requestAborted.Task.WaitAsync(TestTimeouts.Operation);
+        await server.StopAsync();
+        Assert.Empty(server.Logs.AboveDebug);
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports.All), MemberType = typeof(Transports))]
     public async Task WritesAfterTheClientDisconnectsAreNoOpsAndWritesWithTheAbortedTokenThrow(TransportUnderTest transport)
     {
         var handlerEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
