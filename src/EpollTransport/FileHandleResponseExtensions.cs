@@ -61,9 +61,9 @@ public static class FileHandleResponseExtensions
     {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(file);
-        if (body is SendFileResponseBodyFeature zeroCopy)
+        if (body is IFileHandleResponseBodyFeature handles)
         {
-            return zeroCopy.SendFileAsync(file, offset, count, cancellationToken);
+            return handles.SendFileAsync(file, offset, count, cancellationToken);
         }
 
         return FileHandleCopy.CopyAsync(file, offset, FileHandleCopy.RegionLength(file, offset, count), body.Writer, cancellationToken);

@@ -21,7 +21,7 @@ namespace EpollTransport.SendFile;
 /// pipelining then work unchanged.
 /// </remarks>
 internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner, HttpContext context, EpollConnection connection)
-    : IHttpResponseBodyFeature
+    : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature
 {
     // What the stand-ins are written from; their content never reaches the wire (see TransportOutputWriter).
     private static readonly byte[] s_standIns = new byte[64 * 1024];
@@ -52,7 +52,7 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
     /// Sends a region of a file the caller has already opened (and checked): zero-copy when the response allows it,
     /// otherwise copied from the same descriptor into Kestrel's body writer. Never opens anything by path.
     /// </summary>
-    internal Task SendFileAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken)
+    public Task SendFileAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken)
     {
         string? reason = WhyNotZeroCopy(count);
         if (reason is not null)

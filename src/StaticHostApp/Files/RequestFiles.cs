@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using EpollTransport;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Win32.SafeHandles;
 
 namespace StaticHostApp.Files;
 
@@ -21,7 +22,7 @@ namespace StaticHostApp.Files;
 /// Disposing closes every descriptor the request opened (after the body has been handed to the server).
 /// </para>
 /// </remarks>
-internal sealed class RequestFiles(IHttpResponseBodyFeature inner) : IHttpResponseBodyFeature, IDisposable
+internal sealed class RequestFiles(IHttpResponseBodyFeature inner) : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature, IDisposable
 {
     private static readonly AsyncLocal<RequestFiles?> CurrentRequest = new();
 
@@ -77,6 +78,10 @@ internal sealed class RequestFiles(IHttpResponseBodyFeature inner) : IHttpRespon
         FindByPath(path)?.Handle is { } handle
             ? inner.SendFileAsync(handle, offset, count, cancellationToken)
             : inner.SendFileAsync(path, offset, count, cancellationToken);
+
+    /// <inheritdoc />
+    public Task SendFileAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken) =>
+        inner.SendFileAsync(file, offset, count, cancellationToken);
 
     /// <inheritdoc />
     public Task CompleteAsync() => inner.CompleteAsync();

@@ -36,6 +36,7 @@ namespace StaticHostApp.Files;
 internal sealed class SiteFileProvider : IFileProvider, IDisposable
 {
     private const int ReadFlags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    private const int MaxBeneathAttempts = 4;
 
     private readonly PhysicalFileProvider _listings;
     private readonly SafeFileHandle _rootHandle;
@@ -237,13 +238,23 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
 
     /// <summary>
     /// openat2 beneath the root with the site's policy. EXDEV (a symbolic link that is absolute or climbs out) gets
-    /// one more chance: realpath, confinement by prefix, then an open of the resolved path in which no symbolic link
-    /// is allowed, so a link swapped in after realpath fails (ELOOP) instead of leading out.
+    /// one more chance: realpath, confinement by prefix, then an open of the resolved path, which has no ".." left,
+    /// with no symbolic link allowed, so a link swapped in after realpath fails (ELOOP) instead of leading out.
     /// </summary>
     private int OpenConfined(string relative, int flags, out int errno)
     {
-        int fd = OpenBeneath(_rootHandle, relative, flags, _resolve, out errno);
-        if (fd >= 0 || errno != EXDEV)
+        // With RESOLVE_BENEATH the kernel answers EAGAIN when a ".." component (inside a symbolic link's target) was
+        // walked while a rename or mount happened anywhere on the system: it cannot prove the ".." stayed inside.
+        // Retry a few times; a system busy renaming all the time still gets an answer from the path below.
+        int fd;
+        int attempt = 0;
+        do
+        {
+            fd = OpenBeneath(_rootHandle, relative, flags, _resolve, out errno);
+        }
+        while (fd < 0 && errno == EAGAIN && ++attempt < MaxBeneathAttempts);
+
+        if (fd >= 0 || errno is not (EXDEV or EAGAIN))
         {
             return fd;
         }

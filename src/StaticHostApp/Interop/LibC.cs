@@ -12,6 +12,7 @@ internal static unsafe partial class LibC
 {
     public const int EPERM = 1;
     public const int ENOENT = 2;
+    public const int EAGAIN = 11;
     public const int EACCES = 13;
     public const int EXDEV = 18;
     public const int ENOTDIR = 20;
