@@ -43,7 +43,10 @@ internal static class LinuxConstants
     internal const int O_CLOEXEC = 0x80000;
 
     // fcntl(2).
+    internal const int F_GETFD = 1;
     internal const int F_GETFL = 3;
+    internal const int F_DUPFD_CLOEXEC = 1030;
+    internal const int RLIMIT_NOFILE = 7;
     internal const int F_SETFL = 4;
     internal const int O_NONBLOCK = 0x800;
 

@@ -16,12 +16,16 @@ namespace EpollTransport.SendFile;
 /// <remarks>
 /// Kestrel's HTTP/1.1 layer frames the response and counts every body byte, so the file's bytes must still pass
 /// through its body writer as far as it can tell: the file region is queued on the connection first, then the
-/// body writer is advanced by the region's length without copying anything (the transport's writer takes those
-/// bytes as stand-ins and drops them). Content-Length checks, keep-alive and pipelining then work unchanged.
+/// region's length in stand-in bytes is written to the body writer (the transport's writer takes them into a scratch
+/// buffer and drops them; no file byte is copied). Content-Length checks, MinResponseDataRate, keep-alive and
+/// pipelining then work unchanged.
 /// </remarks>
 internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner, HttpContext context, EpollConnection connection)
     : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature
 {
+    // What the stand-ins are written from; their content never reaches the wire (see TransportOutputWriter).
+    private static readonly byte[] s_standIns = new byte[64 * 1024];
+
     public Stream Stream => inner.Stream;
 
     public PipeWriter Writer => inner.Writer;
@@ -167,25 +171,24 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
         }
 
         var sent = connection.QueueFile(file, offset, length);
+        bool outputEnded = false;
         try
         {
             var writer = inner.Writer;
-            long window = connection.Context.FileWindow;
+            int chunk = (int)Math.Min(connection.Context.FileWindow, s_standIns.Length);
             long remaining = length;
             while (remaining > 0)
             {
-                // Stand-ins for up to one window of the file, then a flush that waits until sendfile has caught up.
-                long chunkEnd = Math.Max(0, remaining - window);
-                while (remaining > chunkEnd)
-                {
-                    int advance = (int)Math.Min(writer.GetMemory().Length, remaining - chunkEnd);
-                    writer.Advance(advance);
-                    remaining -= advance;
-                }
-
-                var flush = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                // Stand-ins for up to one window of the file. They are written, not just advanced: Kestrel counts
+                // written bytes (as for a copied body) to earn the response time at MinResponseDataRate, so a reader
+                // that pauses after a good start keeps its download, as on the Sockets transport. The flush inside
+                // the write waits until sendfile has caught up to within the window.
+                int count = (int)Math.Min(remaining, chunk);
+                var flush = await writer.WriteAsync(s_standIns.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+                remaining -= count;
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
+                    outputEnded = true;
                     break;
                 }
             }
@@ -195,7 +198,24 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
             connection.EndFileRegion();
         }
 
-        // The handle may be closed only when the kernel has taken the whole region.
-        await sent.ConfigureAwait(false);
+        // The handle may be closed only when the kernel has taken the whole region (or the connection has ended).
+        bool regionFailed = false;
+        try
+        {
+            await sent.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            regionFailed = true;
+        }
+
+        if (regionFailed || outputEnded)
+        {
+            // The connection ended first (the client went away, or it was aborted). Kestrel's own copy, writing to
+            // a disconnected client, ends quietly once the request is aborted, with no Content-Length error: wait
+            // until Kestrel has been told (ConnectionClosed aborts the request) and end the same way.
+            await connection.ConnectionClosedFired.ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
     }
 }
