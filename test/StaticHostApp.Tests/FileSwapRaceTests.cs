@@ -9,7 +9,7 @@ namespace StaticHostApp.Tests;
 /// Swaps what a request path names while clients keep requesting it: a regular file against a symbolic link leading
 /// out of the root, against a FIFO, and a directory on the way against a symbolic link to a directory outside. No
 /// response may carry the outside content and no request may hang, on TestServer and on the epoll transport
-/// (sendfile with ThreadPool and Inline scheduling, and the copy path with sendfile off).
+/// (sendfile with ThreadPool and Inline scheduling, the copy path with sendfile off, and the open-file cache on).
 /// </summary>
 /// <remarks>
 /// The swap is renameat2(RENAME_EXCHANGE), so the path names one of the two objects at every instant. Each case
@@ -29,7 +29,7 @@ public sealed class FileSwapRaceTests : IDisposable
         var cases = new TheoryData<string, string>();
         foreach (var scenario in new[] { "symlink", "fifo", "directory" })
         {
-            foreach (var server in new[] { "testserver", "epoll-threadpool", "epoll-inline", "epoll-copy" })
+            foreach (var server in new[] { "testserver", "epoll-threadpool", "epoll-inline", "epoll-copy", "epoll-cached" })
             {
                 cases.Add(scenario, server);
             }
@@ -133,6 +133,11 @@ public sealed class FileSwapRaceTests : IDisposable
         else if (server == "epoll-copy")
         {
             settings.With("EpollTransport:SendFile", "false");
+        }
+        else if (server == "epoll-cached")
+        {
+            // A short validity, so the race reaches the cache's reopening many times per run.
+            settings.With("StaticHost:OpenFileCache:Validity", "00:00:00.020");
         }
 
         return RunningHost.Start(kind, _sandbox.Path, settings);

@@ -93,15 +93,15 @@ internal sealed class RequestFiles(IHttpResponseBodyFeature inner, StringValues 
     /// <inheritdoc />
     public Task CompleteAsync() => inner.CompleteAsync();
 
-    /// <summary>Closes every descriptor the request opened.</summary>
+    /// <summary>Lets go of every descriptor the request opened (closes it, or releases a cached one).</summary>
     public void Dispose()
     {
-        _first?.Handle?.Dispose();
+        _first?.ReleaseHandle();
         if (_others is not null)
         {
             foreach (var file in _others)
             {
-                file.Handle?.Dispose();
+                file.ReleaseHandle();
             }
         }
     }

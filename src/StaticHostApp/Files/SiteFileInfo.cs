@@ -23,7 +23,8 @@ internal sealed class SiteFileInfo(
     string? physicalPath,
     SafeFileHandle? handle,
     LibC.FileStatus status,
-    ContentCoding coding = ContentCoding.None) : IFileInfo
+    ContentCoding coding = ContentCoding.None,
+    bool sharedHandle = false) : IFileInfo
 {
     /// <inheritdoc />
     public bool Exists => true;
@@ -57,6 +58,21 @@ internal sealed class SiteFileInfo(
     /// precompressed sibling (<c>file.br</c>, <c>file.gz</c>) served for the request path in its place.
     /// </summary>
     public ContentCoding Coding => coding;
+
+    /// <summary>
+    /// Whether <see cref="Handle"/> belongs to the site's open-file cache (the request holds a reference on it)
+    /// rather than to the request.
+    /// </summary>
+    public bool SharedHandle => sharedHandle;
+
+    /// <summary>Lets go of the descriptor at the end of the request: releases the reference, or closes it.</summary>
+    public void ReleaseHandle()
+    {
+        if (handle is not null)
+        {
+            SiteFileProvider.Release(handle, sharedHandle);
+        }
+    }
 
     /// <summary>What statx(2) said about the open descriptor.</summary>
     public LibC.FileStatus Status => status;

@@ -43,6 +43,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     private readonly string _realRootPrefix;
     private readonly ulong _resolve;
     private readonly bool _precompressed;
+    private readonly OpenFileCache? _cache;
 
     /// <summary>
     /// Creates the provider. <paramref name="root"/> must be an existing absolute directory. With
@@ -51,9 +52,10 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The root cannot be resolved or opened.</exception>
     /// <exception cref="PlatformNotSupportedException">The kernel has no openat2(2) (Linux before 5.6).</exception>
-    public SiteFileProvider(string root, bool followSymlinksOutsideRoot, bool precompressed = false)
+    public SiteFileProvider(string root, bool followSymlinksOutsideRoot, bool precompressed = false, OpenFileCache? cache = null)
     {
         _precompressed = precompressed;
+        _cache = cache;
         _root = Path.TrimEndingDirectorySeparator(root);
         _realRoot = RealPath(_root, out var errno)
             ?? throw new DirectoryNotFoundException($"The site root '{root}' cannot be resolved (errno {errno}).");
@@ -79,16 +81,16 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
 
         // A file never has a trailing slash, and nothing else is a file.
-        if (subpath.EndsWith('/') || Open(subpath, ReadFlags, out var handle, out var status) != PathAccess.File)
+        if (subpath.EndsWith('/') || OpenFile(subpath, out var handle, out var status, out var shared) != PathAccess.File)
         {
             return new NotFoundFileInfo(subpath);
         }
 
         if (files is null)
         {
-            // Nobody would close the descriptor at the end of a request: describe the file and let go of it.
-            // Its stream reopens it confined and checks it is still the same file.
-            handle!.Dispose();
+            // Nobody would let go of the descriptor at the end of a request: describe the file and let go of it
+            // now. Its stream reopens it confined and checks it is still the same file.
+            Release(handle!, shared);
             return new SiteFileInfo(this, subpath, physicalPath: null, handle: null, status);
         }
 
@@ -97,11 +99,11 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             : null;
         if (info is null)
         {
-            info = new SiteFileInfo(this, subpath, _root + subpath, handle, status);
+            info = new SiteFileInfo(this, subpath, _root + subpath, handle, status, sharedHandle: shared);
         }
         else
         {
-            handle!.Dispose();
+            Release(handle!, shared);
         }
 
         files.Add(info);
@@ -179,7 +181,11 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _rootHandle.Dispose();
+    public void Dispose()
+    {
+        _cache?.Dispose();
+        _rootHandle.Dispose();
+    }
 
     /// <summary>
     /// True when a segment starts with '.', which covers dot-files, dot-directories (.git/config) and the
@@ -217,13 +223,49 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
 
         var siblingPath = subpath + ContentCodings.FileSuffix(coding);
-        if (Open(siblingPath, ReadFlags, out var handle, out var status) == PathAccess.File && status.LastModified >= original.LastModified)
+        if (OpenFile(siblingPath, out var handle, out var status, out var shared) != PathAccess.File)
         {
-            return new SiteFileInfo(this, subpath, _root + siblingPath, handle, status, coding);
+            return null;
         }
 
-        handle?.Dispose();
+        if (status.LastModified >= original.LastModified)
+        {
+            return new SiteFileInfo(this, subpath, _root + siblingPath, handle, status, coding, shared);
+        }
+
+        Release(handle!, shared);
         return null;
+    }
+
+    /// <summary>
+    /// A regular file for serving: from the open-file cache when it holds <paramref name="subpath"/> (a reference is
+    /// taken, <paramref name="shared"/> is true), otherwise opened and then offered to the cache.
+    /// </summary>
+    private PathAccess OpenFile(string subpath, out SafeFileHandle? handle, out FileStatus status, out bool shared)
+    {
+        if (_cache is not null && _cache.TryGet(subpath, out var cached, out status))
+        {
+            handle = cached;
+            shared = true;
+            return PathAccess.File;
+        }
+
+        var access = Open(subpath, ReadFlags, out handle, out status);
+        shared = access == PathAccess.File && _cache is not null && _cache.TryAdd(subpath, handle!, status);
+        return access;
+    }
+
+    /// <summary>Lets go of a descriptor: a reference on a cached one, the descriptor itself otherwise.</summary>
+    internal static void Release(SafeFileHandle handle, bool shared)
+    {
+        if (shared)
+        {
+            handle.DangerousRelease();
+        }
+        else
+        {
+            handle.Dispose();
+        }
     }
 
     /// <summary>

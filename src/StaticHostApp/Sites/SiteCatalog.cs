@@ -100,6 +100,12 @@ internal sealed class SiteCatalog
             errors.Add($"{Section}:HttpsPort {options.HttpsPort} is not a TCP port (1-65535).");
         }
 
+        if (options.OpenFileCache.Validity < TimeSpan.Zero || options.OpenFileCache.MaxFiles < 1)
+        {
+            errors.Add($"{Section}:OpenFileCache needs a Validity of zero (off) or more and MaxFiles of at least 1 " +
+                $"(got {options.OpenFileCache.Validity} and {options.OpenFileCache.MaxFiles}).");
+        }
+
         ValidateRequestLog(options.RequestLog, errors);
         return new SiteCatalog(sites, defaultSite, errors);
     }

@@ -46,6 +46,9 @@ public sealed class StaticHostOptions
     /// <summary>The access log.</summary>
     public RequestLogOptions RequestLog { get; } = new();
 
+    /// <summary>The open-file cache (off unless <see cref="OpenFileCacheOptions.Validity"/> is set).</summary>
+    public OpenFileCacheOptions OpenFileCache { get; } = new();
+
     /// <summary>Index file names a directory request looks for, in order, on every site that names none. Empty: <c>index.html</c>.</summary>
     public IList<string> IndexFiles { get; } = [];
 

@@ -69,7 +69,8 @@ internal static class StaticHostPipeline
         {
             foreach (var site in catalog.Sites)
             {
-                var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot, site.Rules.Precompressed);
+                var cache = options.OpenFileCache is { Validity.Ticks: > 0 } caching ? new OpenFileCache(caching.Validity, caching.MaxFiles) : null;
+                var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot, site.Rules.Precompressed, cache);
                 resources.Add(files);
                 var serve = BuildSite(app.New(), site, files, options, contentTypes, loggers);
                 var branch = new SiteBranch(site.Name, site.RedirectToHttps ? HttpsRedirect.Before(serve, site, options.HttpsPort) : serve);
