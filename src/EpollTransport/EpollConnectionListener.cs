@@ -7,7 +7,9 @@ namespace EpollTransport;
 
 /// <summary>
 /// A listen socket driven by an epoll thread. Connections are accepted on that thread as soon as they arrive and
-/// wait here until Kestrel's accept loop takes them.
+/// wait here until Kestrel's accept loop takes them. At most <see cref="EpollTransportOptions.Backlog"/> of them
+/// wait: then the listen socket is not watched until Kestrel takes one, and further clients wait in the kernel's
+/// backlog instead of this process's memory and descriptors.
 /// </summary>
 public sealed class EpollConnectionListener : IConnectionListener
 {
@@ -40,6 +42,7 @@ public sealed class EpollConnectionListener : IConnectionListener
         {
             if (reader.TryRead(out var connection))
             {
+                _socket.OnConnectionTaken();
                 return connection;
             }
         }

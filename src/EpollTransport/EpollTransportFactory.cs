@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Threading.Channels;
 using EpollTransport.Internal;
+using EpollTransport.Metrics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,7 @@ namespace EpollTransport;
 /// </remarks>
 public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector, IAsyncDisposable, IDisposable
 {
-    private readonly EpollTransportOptions _options;
+    private readonly IOptions<EpollTransportOptions> _options;
     private readonly ILogger _logger;
     private readonly IMemoryPoolFactory<byte>? _memoryPoolFactory;
     private readonly EpollTransportMetrics _metrics;
@@ -41,7 +42,9 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        _options = options.Value;
+        // Read at the first bind, not here: Kestrel's server (and with it this factory) is built before the host
+        // starts, and options validation must fail the start ("Hosting failed to start"), not the build.
+        _options = options;
         _logger = loggerFactory.CreateLogger(TransportLog.CategoryName);
         _memoryPoolFactory = memoryPoolFactory;
         _metrics = new EpollTransportMetrics(meterFactory);
@@ -67,7 +70,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
         }
 
         var context = GetOrStartThreads();
-        var bound = ListenSocketBinder.Bind(endpoint, _options.Backlog);
+        var bound = ListenSocketBinder.Bind(endpoint, context.Options.Backlog);
         var home = context.Threads[(uint)Interlocked.Increment(ref _listenerCount) % (uint)context.Threads.Length];
         var accepted = Channel.CreateUnbounded<EpollConnection>(new UnboundedChannelOptions { SingleWriter = true });
         var socket = new ListenSocket(home, context, bound, accepted.Writer);
@@ -122,12 +125,13 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
                 return _context;
             }
 
-            var threads = new EpollThread[_options.ThreadCount];
+            var options = _options.Value;
+            var threads = new EpollThread[options.ThreadCount];
             try
             {
                 for (int i = 0; i < threads.Length; i++)
                 {
-                    threads[i] = new EpollThread(i, _logger);
+                    threads[i] = new EpollThread(i, _logger) { Metrics = _metrics.ForLoop(i) };
                 }
             }
             catch
@@ -141,7 +145,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
             }
 
             var memoryPool = _memoryPoolFactory?.Create(new MemoryPoolOptions { Owner = "epoll" }) ?? MemoryPool<byte>.Shared;
-            _context = new EpollTransportContext(_options, _logger, memoryPool, threads, _metrics);
+            _context = new EpollTransportContext(options, _logger, memoryPool, threads, _metrics);
             foreach (var thread in threads)
             {
                 thread.Start();

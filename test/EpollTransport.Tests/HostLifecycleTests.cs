@@ -34,6 +34,21 @@ public sealed class HostLifecycleTests
     }
 
     [Fact]
+    public async Task InvalidOptionsFailTheHostsStartNotItsBuild()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseEpollTransport(o => o.ThreadCount = 0);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+
+        // Building resolves Kestrel's server and its transport factory; only starting may validate.
+        await using var app = builder.Build();
+        _ = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync().WaitAsync(TestTimeouts.Operation));
+        Assert.Contains(nameof(EpollTransportOptions.ThreadCount), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OptionsBindFromTheEpollTransportSectionAndCodeWins()
     {
         await using var server = await EpollTestServer.StartAsync(

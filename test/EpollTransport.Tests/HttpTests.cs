@@ -125,22 +125,6 @@ public sealed class HttpTests
         Assert.Equal(HashOfPattern(length), Convert.ToHexString(hash.GetHashAndReset()));
     }
 
-    [Fact]
-    public async Task HalfClosedClientStillGetsItsResponse()
-    {
-        await using var server = await EpollTestServer.StartHttpAsync(TestApp.MapEndpoints);
-        using var socket = await RawHttp.ConnectAsync(server.EndPoint);
-
-        await RawHttp.SendAsync(socket, RawHttp.Get("/echo/after-fin"));
-        socket.Shutdown(SocketShutdown.Send);
-
-        var reader = new ResponseReader(socket);
-        var response = await RawHttp.ReadResponseAsync(reader);
-        Assert.Equal(200, response.Status);
-        Assert.Equal("after-fin", response.BodyText);
-        Assert.True(await reader.IsAtEndAsync(), "the server should close after answering a half-closed client");
-    }
-
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

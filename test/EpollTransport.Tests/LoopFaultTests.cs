@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using EpollTransport.Internal;
+using EpollTransport.Interop;
 using EpollTransport.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -39,5 +40,36 @@ public sealed class LoopFaultTests
         Assert.Equal(11, result.Buffer.Length);
         connection.Transport.Input.AdvanceTo(result.Buffer.End);
         await connection.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AFailedEpollWaitIsLoggedCriticalAndTheThreadGetsNoNewConnections()
+    {
+        var logs = new LogRecorder();
+        using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
+        await using var transport = await DirectTransport.StartAsync(o => o.ThreadCount = 2, loggerFactory: loggerFactory);
+        var listenerThread = ((EpollConnectionListener)transport.Listener).Socket.Home;
+        using (var first = await RawHttp.ConnectAsync(transport.EndPoint))
+        {
+            var connection = (EpollConnection)await transport.AcceptAsync();
+            var victim = connection.Context.Threads.Single(t => t != listenerThread);
+            await connection.DisposeAsync();
+
+            victim.FailNextWait(Errno.EBADF);
+            await logs.WaitForAsync("LoopFailed");
+        }
+
+        // Every new connection goes to the surviving thread, and works.
+        for (int i = 0; i < 4; i++)
+        {
+            using var client = await RawHttp.ConnectAsync(transport.EndPoint);
+            var connection = (EpollConnection)await transport.AcceptAsync();
+            Assert.Same(listenerThread, connection.Thread);
+            await RawHttp.SendAsync(client, "ping");
+            var result = await connection.Transport.Input.ReadAtLeastAsync(4).AsTask().WaitAsync(TestTimeouts.Operation);
+            Assert.Equal(4, result.Buffer.Length);
+            connection.Transport.Input.AdvanceTo(result.Buffer.End);
+            await connection.DisposeAsync();
+        }
     }
 }

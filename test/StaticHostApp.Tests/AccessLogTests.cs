@@ -129,13 +129,22 @@ public abstract class AccessLogTests : IDisposable
                 {
                     InstrumentPublished = (instrument, l) =>
                     {
-                        if (instrument.Meter.Scope == meters && instrument.Name == "epoll.sendfile.bytes")
+                        if (instrument.Meter.Scope == meters && instrument.Name == "epoll.io")
                         {
                             l.EnableMeasurementEvents(instrument);
                         }
                     },
                 };
-                listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref sentFromFile, value));
+                listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+                {
+                    foreach (var tag in tags)
+                    {
+                        if (tag is { Key: "epoll.io.path", Value: "sendfile" })
+                        {
+                            Interlocked.Add(ref sentFromFile, value);
+                        }
+                    }
+                });
                 listener.Start();
 
                 using var response = await host.GetAsync("/one-mebibyte.txt", "example.test");

@@ -20,9 +20,11 @@ public sealed class PermissionTests : IDisposable
         _sandbox.WriteFile("site/locked/index.html", "LOCKED-INDEX");
         _sandbox.WriteFile("site/locked/page.html", "LOCKED-PAGE");
         _sandbox.WriteFile("site/closed/index.html", "CLOSED-INDEX");
+        _sandbox.WriteFile("site/searchonly/index.html", "SEARCHONLY-INDEX");
         _sandbox.Chmod("site/denied.html", UnixFileMode.None);
         _sandbox.Chmod("site/locked", UnixFileMode.None);
         _sandbox.Chmod("site/closed/index.html", UnixFileMode.None);
+        _sandbox.Chmod("site/searchonly", UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
 
         string[] args =
         [
@@ -35,6 +37,11 @@ public sealed class PermissionTests : IDisposable
 
         // The server can read what its user may read...
         Assert.Equal("PUBLIC", await GetStringAsync(client, HttpMethod.Get, "/public.html", HttpStatusCode.OK, server));
+
+        // A directory it may search but not list still serves its index, as a directory (not a 403).
+        Assert.Equal("SEARCHONLY-INDEX", await GetStringAsync(client, HttpMethod.Get, "/searchonly/", HttpStatusCode.OK, server));
+        var notAllowed = await GetStringAsync(client, HttpMethod.Post, "/searchonly", HttpStatusCode.MethodNotAllowed, server);
+        Assert.Empty(notAllowed);
 
         // ...and answers 403 to GET and HEAD where the kernel says EACCES, without leaking content.
         foreach (var (method, path) in new[]

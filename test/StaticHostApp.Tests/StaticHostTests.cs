@@ -358,6 +358,22 @@ public abstract class StaticHostTests : IDisposable
     }
 
     [Fact]
+    public async Task Absolute_symlinks_that_stay_inside_the_root_are_served()
+    {
+        // The kernel's confined open refuses absolute links outright; these are resolved and confined in user space.
+        Sandbox.CreateSymlink("example/abs-in.txt", Sandbox["example/file.txt"]);
+        Sandbox.CreateSymlink("example/abs-sub", Sandbox["example/sub"]);
+        await using var host = StartStandard();
+
+        foreach (var (path, body) in new[] { ("/abs-in.txt", StandardSites.FileText), ("/abs-sub/index.html", "SUB-INDEX"), ("/abs-sub/", "SUB-INDEX") })
+        {
+            using var response = await host.GetAsync(path, "example.test");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {response.StatusCode}");
+            Assert.Equal(body, await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task Symlink_out_of_the_root_is_served_when_configured()
     {
         // Proves the links above really lead to the secret, so their 404 is the confinement at work.

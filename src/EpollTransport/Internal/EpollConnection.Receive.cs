@@ -37,11 +37,13 @@ internal sealed partial class EpollConnection
         if (received > 0)
         {
             writer.Advance((int)received);
+            _context.Metrics.Received(received);
             var flush = writer.FlushAsync();
             if (!flush.IsCompleted)
             {
                 // The application has MaxReadBufferSize unconsumed: stop reading until it is down to half.
                 _readPaused = true;
+                _context.Metrics.ReadPaused();
                 _pendingFlush = flush;
                 TransportLog.ConnectionPause(_context.Logger, ConnectionId);
                 UpdateInterest();
@@ -57,8 +59,11 @@ internal sealed partial class EpollConnection
 
         if (received == 0)
         {
+            // As in Kestrel's Sockets transport, the end of the input is the end of the connection for Kestrel:
+            // ConnectionClosed makes it abort the request in progress, so a half-closed client gets no response.
             TransportLog.ConnectionReadFin(_context.Logger, ConnectionId);
             CompleteInput(null);
+            SignalConnectionClosed();
             return;
         }
 
@@ -68,8 +73,7 @@ internal sealed partial class EpollConnection
             return;
         }
 
-        // A reset or an error means the peer is gone for good (unlike a FIN, which may be a half-close with the
-        // response still wanted): tell Kestrel now, so the request in progress is aborted even if it never writes.
+        // The peer is gone: tell Kestrel now, so the request in progress is aborted even if it never writes.
         CompleteInput(ToConnectionException(errno, "recv"));
         SignalConnectionClosed();
     }
@@ -85,6 +89,7 @@ internal sealed partial class EpollConnection
         {
             // Scheduled by the pipe, not by this connection, so the loop cannot tell whose work failed: contain it here.
             TransportLog.LoopError(_context.Logger, _thread.Index, ex);
+            _unexpectedError ??= ex;
             CloseNow(new ConnectionAbortedException("The epoll transport closed the connection after an unexpected error.", ex));
         }
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using EpollTransport.Interop;
+using EpollTransport.SendFile;
 using Microsoft.AspNetCore.Connections;
 using static EpollTransport.Interop.LinuxConstants;
 
@@ -249,49 +250,64 @@ internal sealed partial class EpollConnection : IValueTaskSource
     }
 
     /// <summary>Finishes the connection once nothing more will be sent: FIN, RST or error, then close.</summary>
+    /// <remarks>
+    /// As in Kestrel's Sockets transport, the output pipe is completed with an error only when the failure is the
+    /// transport's own: a peer that went away or an abort completes it cleanly, so the application's later writes
+    /// are no-ops (Kestrel learns of the end from <see cref="ConnectionClosed"/>) rather than exceptions that
+    /// would be logged as errors.
+    /// </remarks>
     private void OnSendLoopEnded(Exception? error)
     {
+        if (error is not null && !IsPeerGoneOrAborted(error))
+        {
+            _unexpectedError ??= error;
+        }
+
         var abortReason = Volatile.Read(ref _abortReason);
         if (_closed)
         {
-            _output.Reader.Complete(abortReason);
-            FailQueuedFiles(abortReason);
+            _output.Reader.Complete(_unexpectedError);
+            FailQueuedFiles(abortReason ?? error);
             return;
         }
 
         _sendDone = true;
-        if (abortReason is not null)
+        var shutdownReason = abortReason ?? error;
+        if (shutdownReason is not null)
         {
             if (_context.Options.FinOnError || !_isTcp)
             {
-                TransportLog.ConnectionWriteFin(_context.Logger, ConnectionId, abortReason.Message);
+                TransportLog.ConnectionWriteFin(_context.Logger, ConnectionId, shutdownReason.Message);
                 _ = Libc.Shutdown(_fd, SHUT_RDWR);
             }
             else
             {
-                TransportLog.ConnectionWriteRst(_context.Logger, ConnectionId, abortReason.Message);
+                TransportLog.ConnectionWriteRst(_context.Logger, ConnectionId, shutdownReason.Message);
                 SocketOptions.TrySetAbortiveClose(_fd);
             }
         }
-        else if (error is null)
+        else
         {
             TransportLog.ConnectionWriteFin(_context.Logger, ConnectionId, "The application completed the connection's output.");
             _ = Libc.Shutdown(_fd, SHUT_WR);
         }
 
-        var outputError = abortReason ?? error;
-        _output.Reader.Complete(outputError);
-        FailQueuedFiles(outputError);
+        _output.Reader.Complete(_unexpectedError);
+        FailQueuedFiles(shutdownReason);
 
         // Nothing more will be sent, so the connection is over: end the input too (unless the peer's FIN, a reset or
-        // the application already ended it) and close the socket.
+        // the application already ended it) and close the socket, which fires ConnectionClosed.
         if (!_readDone)
         {
-            CompleteInput(outputError ?? new ConnectionAbortedException("The connection's output was completed."));
+            CompleteInput(shutdownReason ?? new ConnectionAbortedException("The connection's output was completed."));
         }
 
         Close();
     }
+
+    /// <summary>The failures Sockets treats as the connection ending rather than as errors: reset, broken pipe, abort.</summary>
+    private static bool IsPeerGoneOrAborted(Exception error) =>
+        error is ConnectionResetException or ConnectionAbortedException or OperationCanceledException;
 
     void IValueTaskSource.GetResult(short token) => _writable.GetResult(token);
 

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Tasks.Sources;
 using EpollTransport.Interop;
+using EpollTransport.SendFile;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -17,7 +18,7 @@ namespace EpollTransport.Internal;
 /// All socket state is touched only on the owning <see cref="EpollThread"/>; other threads reach the connection through
 /// its pipes (whose transport side is scheduled on that thread) and through <see cref="Abort(ConnectionAbortedException)"/>,
 /// which queues work to it. The receive side lives in <c>EpollConnection.Receive.cs</c>, the send side in
-/// <c>EpollConnection.Send.cs</c>.
+/// <c>EpollConnection.Send.cs</c>, file regions with the rest of the sendfile machinery in <c>SendFile/</c>.
 /// </remarks>
 internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature,
@@ -45,11 +46,12 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     // Set once, from any thread, by Abort or a loop fault; its presence is the "aborted" flag.
     private ConnectionAbortedException? _abortReason;
 
+    // A failure of the transport itself (not the peer going away, not an abort): the only error the output pipe is
+    // completed with, as Sockets' Output.Complete(unexpectedError). Loop only.
+    private Exception? _unexpectedError;
+
     // Loop-thread state.
-    private ulong _token;
-    private bool _registered;   // has a handler-table token
-    private bool _watched;      // currently in the epoll set
-    private uint _interest;     // the events it is watched for
+    private EpollRegistration? _registration; // set once the socket is in the loop's epoll set
     private bool _closed;
 
     public EpollConnection(EpollThread thread, EpollTransportContext context, FileDescriptorHandle socket, bool isTcp, EndPoint? localEndPoint, EndPoint? remoteEndPoint)
@@ -77,6 +79,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         features.Set<IConnectionLifetimeFeature>(this);
         features.Set<IConnectionEndPointFeature>(this);
         features.Set<IConnectionSendFileFeature>(this);
+        features.Set<IConnectionSocketFeature>(this);
         Features = features;
     }
 
@@ -106,6 +109,9 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     public EpollThread Thread => _thread;
 
     private bool IsAborted => Volatile.Read(ref _abortReason) is not null;
+
+    /// <summary>Completes once <see cref="ConnectionClosed"/> has fired and its callbacks (Kestrel's request abort) have run.</summary>
+    public Task ConnectionClosedFired => _connectionClosedFired.Task;
 
     /// <summary>Starts the connection on its epoll thread (directly when already there).</summary>
     public void StartOnLoop()
@@ -148,10 +154,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         {
             try
             {
-                _token = _thread.Register(this, _fd, EPOLLIN);
-                _registered = true;
-                _watched = true;
-                _interest = EPOLLIN;
+                _registration = EpollRegistration.Add(_thread, this, _socket, EPOLLIN);
+                _thread.Metrics.ConnectionOpened();
                 _ = SendLoopAsync();
                 return;
             }
@@ -193,8 +197,11 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         }
     }
 
-    void IEpollHandler.OnLoopFault(Exception exception) =>
+    void IEpollHandler.OnLoopFault(Exception exception)
+    {
+        _unexpectedError ??= exception;
         CloseNow(new ConnectionAbortedException("The epoll transport closed the connection after an unexpected error.", exception));
+    }
 
     void IEpollHandler.OnThreadStopping() =>
         CloseNow(new ConnectionAbortedException("The epoll transport is shutting down."));
@@ -213,38 +220,13 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         }
     }
 
-    /// <summary>
-    /// Makes the epoll registration match what the connection waits for. A socket waiting for nothing is taken out
-    /// of the epoll set entirely: epoll reports EPOLLHUP/EPOLLERR whatever the mask, and with level triggering a
-    /// reset socket whose application has not finished yet would otherwise wake the loop on every turn.
-    /// </summary>
+    /// <summary>Makes the epoll registration match what the connection waits for (nothing: out of the set).</summary>
     private void UpdateInterest()
     {
-        if (_closed || !_registered)
+        if (!_closed && _registration is { } registration)
         {
-            return;
+            registration.SetInterest((WantsToRead ? EPOLLIN : 0) | (_waitingWritable ? EPOLLOUT : 0));
         }
-
-        uint desired = (WantsToRead ? EPOLLIN : 0) | (_waitingWritable ? EPOLLOUT : 0);
-        if (desired == 0)
-        {
-            if (_watched)
-            {
-                _thread.Unwatch(_fd);
-                _watched = false;
-            }
-        }
-        else if (!_watched || desired != _interest)
-        {
-            if (!_thread.Watch(_fd, _token, desired, _watched))
-            {
-                NativeErrors.ThrowLast("epoll_ctl");
-            }
-
-            _watched = true;
-        }
-
-        _interest = desired;
     }
 
     /// <summary>Closes the socket immediately with RST; used when the loop cannot go on with this connection.</summary>
@@ -271,7 +253,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         if (_sendDone)
         {
             // The send loop has already ended (its own ending failed): finish what it could not.
-            _output.Reader.Complete(_abortReason);
+            _output.Reader.Complete(_unexpectedError);
             FailQueuedFiles(_abortReason);
         }
 
@@ -287,15 +269,19 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         }
 
         _closed = true;
-        if (_registered)
+        DisposeSocketView();
+        if (_registration is { } registration)
         {
-            // Forget the token first: an event for this socket later in the current batch must find nothing.
-            // close(2) itself removes the descriptor from the epoll set.
-            _thread.Unregister(_token);
-            _registered = false;
+            // Out of the set, token forgotten (an event for this socket later in the current batch finds nothing),
+            // then closed.
+            registration.Close();
+            _thread.Metrics.ConnectionClosed();
+        }
+        else
+        {
+            _socket.Dispose();
         }
 
-        _socket.Dispose();
         _socketClosed.TrySetResult();
         SignalConnectionClosed();
     }

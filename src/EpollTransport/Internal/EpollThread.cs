@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using EpollTransport.Interop;
+using EpollTransport.Metrics;
 using Microsoft.Extensions.Logging;
 using static EpollTransport.Interop.LinuxConstants;
 
@@ -35,6 +36,7 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
     private readonly ILogger _logger;
     private readonly FileDescriptorHandle _epoll;
     private readonly FileDescriptorHandle _wakeEvent;
+    private readonly EpollRegistration _wakeRegistration;
     private readonly EpollEventBuffer _events = new(MaxEventsPerWait);
     private readonly HandlerTable _handlers = new();
     private readonly ConcurrentQueue<WorkItem> _workQueue = new();
@@ -51,6 +53,9 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
     private int _exited;
     private bool _stopping;
     private bool _released;
+    private int _injectedAddErrno;
+    private volatile int _injectedWaitErrno;
+    private bool _faulted;
 
     public EpollThread(int index, ILogger logger)
     {
@@ -74,13 +79,25 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
         }
 
         _wakeEvent = new FileDescriptorHandle(eventFd);
-        Register(this, eventFd, EPOLLIN);
+        try
+        {
+            _wakeRegistration = EpollRegistration.Add(this, this, _wakeEvent, EPOLLIN);
+        }
+        catch
+        {
+            _wakeEvent.Dispose();
+            _epoll.Dispose();
+            _events.Dispose();
+            throw;
+        }
 
         IoVectors = (Libc.IoVector*)NativeMemory.Alloc(IOV_MAX, (nuint)sizeof(Libc.IoVector));
         _thread = new Thread(Run) { Name = $"epoll-{index}", IsBackground = true };
     }
 
     public int Index { get; }
+
+    public required EpollLoopMetrics Metrics { get; init; }
 
     /// <summary>Scratch iovec array for gather writes; only the loop thread uses it, one send at a time.</summary>
     public Libc.IoVector* IoVectors { get; }
@@ -89,6 +106,9 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
     public MemoryHandle[] PinHandles { get; } = new MemoryHandle[IOV_MAX];
 
     public bool IsCurrentThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
+
+    /// <summary>True while the loop thread runs its loop (started and not yet exited).</summary>
+    public bool IsRunning => !_thread.ThreadState.HasFlag(ThreadState.Unstarted) && Volatile.Read(ref _exited) == 0;
 
     /// <summary>True once the loop has begun closing its handlers: nothing new may register.</summary>
     public bool IsStopping => Volatile.Read(ref _stopping);
@@ -130,29 +150,8 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
         return completion.Task;
     }
 
-    /// <summary>Registers <paramref name="fd"/> for <paramref name="events"/>; returns the token events will carry.</summary>
-    public ulong Register(IEpollHandler handler, int fd, uint events)
-    {
-        ulong token = _handlers.Add(handler);
-        if (!Control(EPOLL_CTL_ADD, fd, events, token))
-        {
-            int errno = NativeErrors.LastErrno;
-            _handlers.Remove(token);
-            throw NativeErrors.ToSocketException(errno, "epoll_ctl(ADD)");
-        }
-
-        return token;
-    }
-
-    /// <summary>Changes the interest mask of a registered descriptor, or adds it again after <see cref="Unwatch"/>.</summary>
-    public bool Watch(int fd, ulong token, uint events, bool isRegistered) =>
-        Control(isRegistered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, events, token);
-
-    /// <summary>Removes a descriptor from the epoll set but keeps its handler (so it can be watched again).</summary>
-    public bool Unwatch(int fd) => Control(EPOLL_CTL_DEL, fd, 0, 0);
-
-    /// <summary>Forgets a handler; later events carrying its token are dropped. Call before closing its descriptor.</summary>
-    public void Unregister(ulong token) => _handlers.Remove(token);
+    /// <summary>The handlers of the descriptors in this loop's set, by token. Used by <see cref="EpollRegistration"/> only.</summary>
+    internal HandlerTable Handlers => _handlers;
 
     /// <summary>Runs <paramref name="action"/> on the loop after <paramref name="delayMilliseconds"/>.</summary>
     public void AddTimer(int delayMilliseconds, Action<object?> action, object? state) =>
@@ -178,13 +177,43 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
         return _stopped.Task;
     }
 
-    private bool Control(int operation, int fd, uint events, ulong token)
+    /// <summary>True once the loop has stopped because epoll_wait failed; such a thread is given no new connections.</summary>
+    public bool IsFaulted => Volatile.Read(ref _faulted);
+
+    /// <summary>Test hook: the next epoll_wait fails with <paramref name="errno"/> (and the loop with it).</summary>
+    internal void FailNextWait(int errno)
+    {
+        _injectedWaitErrno = errno;
+        Schedule(static _ => { }, null);
+    }
+
+    private int InjectedWaitFailure()
+    {
+        Marshal.SetLastPInvokeError(_injectedWaitErrno);
+        return -1;
+    }
+
+    /// <summary>Test hook: the next EPOLL_CTL_ADD fails with <paramref name="errno"/>. Runs on the loop.</summary>
+    internal void FailNextAdd(int errno) => _injectedAddErrno = errno;
+
+    /// <summary>epoll_ctl on this loop's set; false (errno set) on failure. Used by <see cref="EpollRegistration"/> only.</summary>
+    internal bool Control(int operation, int fd, uint events, ulong token)
     {
         ObjectDisposedException.ThrowIf(_released, this);
+        if (operation == EPOLL_CTL_ADD && _injectedAddErrno != 0)
+        {
+            Marshal.SetLastPInvokeError(_injectedAddErrno);
+            _injectedAddErrno = 0;
+            return false;
+        }
+
         byte* epollEvent = stackalloc byte[16];
         EpollEventBuffer.Encode(epollEvent, events, token);
         return Libc.EpollCtl(_epoll.Fd, operation, fd, epollEvent) == 0;
     }
+
+    /// <summary>As <see cref="Control"/>, but false instead of an exception once the epoll instance is released.</summary>
+    internal bool TryControl(int operation, int fd, uint events, ulong token) => !_released && Control(operation, fd, events, token);
 
     private void WakeIfSleeping()
     {
@@ -230,8 +259,9 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
                     timeout = 0;
                 }
 
-                int count = Libc.EpollWait(_epoll.Fd, _events.Pointer, _events.Capacity, timeout);
+                int count = _injectedWaitErrno == 0 ? Libc.EpollWait(_epoll.Fd, _events.Pointer, _events.Capacity, timeout) : InjectedWaitFailure();
                 Volatile.Write(ref _mayBeSleeping, 0);
+                Metrics.Turned();
 
                 if (count < 0)
                 {
@@ -252,8 +282,10 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
         }
         catch (Exception ex)
         {
-            // Only epoll_wait itself failing lands here; handler errors are contained in Dispatch.
-            TransportLog.LoopError(_logger, Index, ex);
+            // Only epoll_wait itself failing lands here; handler errors are contained in Dispatch. The loop cannot
+            // go on: its connections are closed below, and new ones go to the other threads.
+            Volatile.Write(ref _faulted, true);
+            TransportLog.LoopFailed(_logger, Index, ex);
         }
         finally
         {
@@ -388,10 +420,10 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
 
     private void ReleaseResources()
     {
+        _wakeRegistration.Close();
         _released = true;
         _events.Dispose();
         NativeMemory.Free(IoVectors);
-        _wakeEvent.Dispose();
         _epoll.Dispose();
     }
 
@@ -400,6 +432,7 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
         // The eventfd only wakes the loop; reset its counter so level-triggered epoll stops reporting it.
         ulong value;
         _ = Libc.Read(_wakeEvent.Fd, &value, sizeof(ulong));
+        Metrics.WokeUp();
     }
 
     void IEpollHandler.OnLoopFault(Exception exception)

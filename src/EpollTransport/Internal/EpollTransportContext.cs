@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using EpollTransport.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace EpollTransport.Internal;
@@ -72,7 +73,18 @@ internal sealed class EpollTransportContext
             return Threads[0];
         }
 
-        uint next = (uint)Interlocked.Increment(ref _nextThread);
-        return Threads[next % (uint)Threads.Length];
+        // A thread whose loop failed is skipped (a connection given to it would only be closed); if all have
+        // failed, any will do: the connection is then closed at once.
+        for (int attempt = 0; attempt < Threads.Length; attempt++)
+        {
+            uint next = (uint)Interlocked.Increment(ref _nextThread);
+            var thread = Threads[next % (uint)Threads.Length];
+            if (!thread.IsFaulted)
+            {
+                return thread;
+            }
+        }
+
+        return Threads[0];
     }
 }

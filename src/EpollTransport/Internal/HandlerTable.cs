@@ -7,12 +7,13 @@ namespace EpollTransport.Internal;
 /// The token is a slot index plus a generation, never a file descriptor: Linux hands out the lowest free
 /// descriptor number again as soon as one is closed, so an event still queued for a connection that was closed
 /// earlier in the same batch must not reach the new connection that reused its number. Removing a handler bumps
-/// its slot's generation, and stale tokens then resolve to nothing. Used by one epoll thread only.
+/// its slot's generation, and stale tokens then resolve to nothing. Generations start at 1 and skip 0 when they wrap,
+/// so no token is ever 0: a default (never assigned) token cannot name a live handler. Used by one epoll thread only.
 /// </remarks>
 internal sealed class HandlerTable
 {
     private IEpollHandler?[] _handlers = new IEpollHandler?[64];
-    private uint[] _generations = new uint[64];
+    private uint[] _generations = NewGenerations(64);
     private readonly Stack<int> _freeSlots = new();
     private int _nextUnusedSlot;
 
@@ -26,7 +27,9 @@ internal sealed class HandlerTable
             if (slot == _handlers.Length)
             {
                 Array.Resize(ref _handlers, slot * 2);
-                Array.Resize(ref _generations, slot * 2);
+                var generations = NewGenerations(slot * 2);
+                _generations.CopyTo(generations, 0);
+                _generations = generations;
             }
         }
 
@@ -52,9 +55,16 @@ internal sealed class HandlerTable
         }
 
         _handlers[slot] = null;
-        _generations[slot]++;
+        _generations[slot] = _generations[slot] == uint.MaxValue ? 1 : _generations[slot] + 1;
         _freeSlots.Push(slot);
         Count--;
+    }
+
+    private static uint[] NewGenerations(int length)
+    {
+        var generations = new uint[length];
+        Array.Fill(generations, 1u);
+        return generations;
     }
 
     /// <summary>The live handlers, copied so the caller may remove them while iterating.</summary>

@@ -6,8 +6,11 @@ using static EpollTransport.Interop.LinuxConstants;
 
 namespace EpollTransport.Internal;
 
-/// <summary>A bound, listening, non-blocking socket and what Kestrel should be told about it.</summary>
-internal sealed record BoundListenSocket(FileDescriptorHandle Handle, EndPoint EndPoint, bool IsTcp, string? UnixSocketPath);
+/// <summary>
+/// A bound, listening, non-blocking socket and what Kestrel should be told about it. For a Unix socket bound here,
+/// the path of its file and the file's identity when it was created, so that only that file is ever removed.
+/// </summary>
+internal sealed record BoundListenSocket(FileDescriptorHandle Handle, EndPoint EndPoint, bool IsTcp, string? UnixSocketPath, FileIdentity UnixSocketFile = default);
 
 /// <summary>Creates listen sockets for the endpoint kinds Kestrel hands to a transport.</summary>
 internal static unsafe class ListenSocketBinder
@@ -62,7 +65,13 @@ internal static unsafe class ListenSocketBinder
 
             // Abstract sockets (leading NUL, shown as '@') have no file to remove later.
             string? filePath = path.Length > 0 && path[0] != '@' && path[0] != '\0' ? path : null;
-            return new BoundListenSocket(handle, endPoint, IsTcp: false, filePath);
+            var identity = default(FileIdentity);
+            if (filePath is not null && !FileIdentity.TryGet(filePath, out identity))
+            {
+                filePath = null; // Already gone (or unreadable): there is nothing this socket could safely remove.
+            }
+
+            return new BoundListenSocket(handle, endPoint, IsTcp: false, filePath, identity);
         }
         catch
         {
@@ -83,36 +92,51 @@ internal static unsafe class ListenSocketBinder
         }
 
         int fd = (int)endPoint.FileHandle;
-        if (!SocketOptions.TryGetInt(fd, SOL_SOCKET, SO_TYPE, out int type))
+        if (Libc.Fcntl(fd, F_GETFD, 0) < 0)
         {
+            // Not an open descriptor at all: there is nothing to take over (or to close).
             throw new InvalidOperationException(
-                $"File handle {fd} is not a socket: {NativeErrors.ToSocketException(NativeErrors.LastErrno, "getsockopt(SO_TYPE)").Message}");
+                $"File handle {fd} is not an open descriptor: {NativeErrors.ToSocketException(NativeErrors.LastErrno, "fcntl(F_GETFD)").Message}");
         }
 
-        if (type != SOCK_STREAM)
-        {
-            throw new InvalidOperationException($"File handle {fd} is not a stream socket (SO_TYPE {type}); Kestrel needs a listening stream socket.");
-        }
-
-        SocketOptions.TryGetInt(fd, SOL_SOCKET, SO_DOMAIN, out int domain);
-        int flags = Libc.Fcntl(fd, F_GETFL, 0);
-        if (flags < 0 || Libc.Fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-        {
-            NativeErrors.ThrowLast("fcntl(O_NONBLOCK)");
-        }
-
+        // From here on the descriptor is the transport's, whether it turns out usable or not: one that fails the
+        // checks below is closed, not left open for nobody.
         var handle = new FileDescriptorHandle(fd);
-        // listen(2) on a socket that already listens just updates the backlog.
-        if (Libc.Listen(fd, backlog) != 0)
+        try
         {
-            int errno = NativeErrors.LastErrno;
-            handle.Dispose();
-            throw NativeErrors.ToSocketException(errno, "listen");
-        }
+            if (!SocketOptions.TryGetInt(fd, SOL_SOCKET, SO_TYPE, out int type))
+            {
+                throw new InvalidOperationException(
+                    $"File handle {fd} is not a socket: {NativeErrors.ToSocketException(NativeErrors.LastErrno, "getsockopt(SO_TYPE)").Message}");
+            }
 
-        bool isTcp = domain is AF_INET or AF_INET6;
-        EndPoint bound = isTcp ? SocketAddresses.GetLocalIPEndPoint(fd) ?? (EndPoint)endPoint : endPoint;
-        return new BoundListenSocket(handle, bound, isTcp, UnixSocketPath: null);
+            if (type != SOCK_STREAM)
+            {
+                throw new InvalidOperationException($"File handle {fd} is not a stream socket (SO_TYPE {type}); Kestrel needs a listening stream socket.");
+            }
+
+            SocketOptions.TryGetInt(fd, SOL_SOCKET, SO_DOMAIN, out int domain);
+            int flags = Libc.Fcntl(fd, F_GETFL, 0);
+            if (flags < 0 || Libc.Fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+            {
+                NativeErrors.ThrowLast("fcntl(O_NONBLOCK)");
+            }
+
+            // listen(2) on a socket that already listens just updates the backlog.
+            if (Libc.Listen(fd, backlog) != 0)
+            {
+                NativeErrors.ThrowLast("listen");
+            }
+
+            bool isTcp = domain is AF_INET or AF_INET6;
+            EndPoint bound = isTcp ? SocketAddresses.GetLocalIPEndPoint(fd) ?? (EndPoint)endPoint : endPoint;
+            return new BoundListenSocket(handle, bound, isTcp, UnixSocketPath: null);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
     }
 
     private static FileDescriptorHandle CreateSocket(int family)

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using static EpollTransport.Interop.LinuxConstants;
@@ -14,46 +13,41 @@ namespace EpollTransport.Interop;
 /// separately: three system calls per static response that a file sent straight to a socket does not need.
 /// <c>statx</c> (glibc 2.28+, unlike an exported <c>fstat</c>) has one layout on every architecture.
 /// Failures raise the same exception types as <see cref="File.OpenHandle(string, FileMode, FileAccess, FileShare, FileOptions, long)"/>.
+/// The file is opened with <c>O_NONBLOCK</c> and <c>O_NOCTTY</c> before its type is known: a FIFO put where a file was
+/// expected must not block the opening thread (in Inline mode, a whole epoll loop) waiting for a writer, and a
+/// terminal must not become the process's controlling terminal. Neither flag changes reads of a regular file.
 /// </remarks>
 internal static unsafe class FileOpener
 {
-    private const int AT_EMPTY_PATH = 0x1000;
-    private const uint STATX_TYPE = 0x1;
-    private const uint STATX_SIZE = 0x200;
-    private const int StatxSize = 256;
-    private const int ModeOffset = 28;  // stx_mode (u16)
-    private const int SizeOffset = 40;  // stx_size (u64)
-    private const int S_IFMT = 0xF000;
-    private const int S_IFREG = 0x8000;
-
     public static SafeFileHandle OpenRegularFile(string path, out long length)
     {
-        int fd = Libc.Open(path, O_RDONLY | O_CLOEXEC);
+        int fd = Libc.Open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
         {
             throw ToException(NativeErrors.LastErrno, path);
         }
 
         var handle = new SafeFileHandle(fd, ownsHandle: true);
-        byte* statx = stackalloc byte[StatxSize];
+        byte* statx = stackalloc byte[StatxLayout.BufferSize];
         byte emptyPath = 0;
-        if (Libc.StatX(fd, &emptyPath, AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, statx) != 0)
+        if (Libc.StatX(fd, &emptyPath, StatxLayout.AtEmptyPath, StatxLayout.MaskType | StatxLayout.MaskSize, statx) != 0)
         {
             int errno = NativeErrors.LastErrno;
             handle.Dispose();
             throw ToException(errno, path);
         }
 
-        int mode = Unsafe.ReadUnaligned<ushort>(statx + ModeOffset);
-        if ((mode & S_IFMT) != S_IFREG)
+        var status = new ReadOnlySpan<byte>(statx, StatxLayout.BufferSize);
+        if (StatxLayout.FileType(status) != StatxLayout.TypeRegular)
         {
             handle.Dispose();
             throw new UnauthorizedAccessException($"Access to the path '{path}' is denied: it is not a regular file.");
         }
 
-        length = Unsafe.ReadUnaligned<long>(statx + SizeOffset);
+        length = StatxLayout.Size(status);
         return handle;
     }
+
     private static Exception ToException(int errno, string path)
     {
         string message = $"{Marshal.GetPInvokeErrorMessage(errno)} : '{path}'";

@@ -57,6 +57,9 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "fcntl", SetLastError = true)]
     internal static partial int Fcntl(int fd, int command, int argument);
 
+    [LibraryImport(LibraryName, EntryPoint = "getrlimit", SetLastError = true)]
+    internal static partial int GetRLimit(int resource, ResourceLimit* limit);
+
     [LibraryImport(LibraryName, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Open(string path, int flags);
 
@@ -108,5 +111,13 @@ internal static unsafe partial class Libc
     {
         public int OnOff;
         public int Seconds;
+    }
+
+    /// <summary><c>struct rlimit</c> (64-bit).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ResourceLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
     }
 }

@@ -39,10 +39,14 @@ internal static class LinuxConstants
 
     // open(2).
     internal const int O_RDONLY = 0;
+    internal const int O_NOCTTY = 0x100;
     internal const int O_CLOEXEC = 0x80000;
 
     // fcntl(2).
+    internal const int F_GETFD = 1;
     internal const int F_GETFL = 3;
+    internal const int F_DUPFD_CLOEXEC = 1030;
+    internal const int RLIMIT_NOFILE = 7;
     internal const int F_SETFL = 4;
     internal const int O_NONBLOCK = 0x800;
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Win32.SafeHandles;
 
 namespace EpollTransport.SendFile;
 
@@ -15,12 +16,16 @@ namespace EpollTransport.SendFile;
 /// <remarks>
 /// Kestrel's HTTP/1.1 layer frames the response and counts every body byte, so the file's bytes must still pass
 /// through its body writer as far as it can tell: the file region is queued on the connection first, then the
-/// body writer is advanced by the region's length without copying anything (the transport's writer takes those
-/// bytes as stand-ins and drops them). Content-Length checks, keep-alive and pipelining then work unchanged.
+/// region's length in stand-in bytes is written to the body writer (the transport's writer takes them into a scratch
+/// buffer and drops them; no file byte is copied). Content-Length checks, MinResponseDataRate, keep-alive and
+/// pipelining then work unchanged.
 /// </remarks>
 internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner, HttpContext context, EpollConnection connection)
-    : IHttpResponseBodyFeature
+    : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature
 {
+    // What the stand-ins are written from; their content never reaches the wire (see TransportOutputWriter).
+    private static readonly byte[] s_standIns = new byte[64 * 1024];
+
     public Stream Stream => inner.Stream;
 
     public PipeWriter Writer => inner.Writer;
@@ -40,8 +45,29 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
             return inner.SendFileAsync(path, offset, count, cancellationToken);
         }
 
-        return SendZeroCopyAsync(path, offset, count, cancellationToken);
+        return SendPathAsync(path, offset, count, cancellationToken);
     }
+
+    /// <summary>
+    /// Sends a region of a file the caller has already opened (and checked): zero-copy when the response allows it,
+    /// otherwise copied from the same descriptor into Kestrel's body writer. Never opens anything by path.
+    /// </summary>
+    public Task SendFileAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken)
+    {
+        string? reason = WhyNotZeroCopy(count);
+        if (reason is not null)
+        {
+            connection.Context.Metrics.SendFileFellBack(reason);
+            return CopyAsync(file, offset, count, cancellationToken);
+        }
+
+        // With an explicit count the file's length is not needed: a file shorter than announced aborts the
+        // connection once sendfile reaches its end, as a file truncated while being sent does.
+        return SendZeroCopyAsync(file, offset, FileHandleCopy.RegionLength(file, offset, count), cancellationToken);
+    }
+
+    private Task CopyAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken) =>
+        FileHandleCopy.CopyAsync(file, offset, FileHandleCopy.RegionLength(file, offset, count), inner.Writer, cancellationToken);
 
     /// <summary>The reason the file must be copied instead, or null when sendfile can carry it.</summary>
     private string? WhyNotZeroCopy(long? count)
@@ -109,19 +135,21 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
     private static bool IsFramed(HttpResponse response) =>
         response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding);
 
-    private async Task SendZeroCopyAsync(string path, long offset, long? count, CancellationToken cancellationToken)
+    private async Task SendPathAsync(string path, long offset, long? count, CancellationToken cancellationToken)
     {
         // The same checks and exceptions as Kestrel's own SendFileAsync, in fewer system calls.
         using var file = FileOpener.OpenRegularFile(path, out long fileLength);
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, fileLength);
-        long length = count ?? fileLength - offset;
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, fileLength - offset);
+        long length = FileHandleCopy.RegionLength(fileLength, offset, count);
+        await SendZeroCopyAsync(file, offset, length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends <paramref name="length"/> bytes of <paramref name="file"/> with sendfile, or copies them when the response turns out not to allow it.</summary>
+    private async Task SendZeroCopyAsync(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken)
+    {
         if (context.Response.ContentLength != length)
         {
             connection.Context.Metrics.SendFileFellBack("length-mismatch");
-            await inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
+            await FileHandleCopy.CopyAsync(file, offset, length, inner.Writer, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -134,34 +162,33 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
         }
 
         // OnStarting callbacks ran inside StartAsync and may have changed the response: stand-ins would then be
-        // framed or refused. Kestrel's own copy still works on a started response.
+        // framed or refused. Copying from the same descriptor still works on a started response.
         if (WhyNotZeroCopyAfterStart(length) is { } reason)
         {
             connection.Context.Metrics.SendFileFellBack(reason);
-            await inner.SendFileAsync(path, offset, count, cancellationToken).ConfigureAwait(false);
+            await FileHandleCopy.CopyAsync(file, offset, length, inner.Writer, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         var sent = connection.QueueFile(file, offset, length);
+        bool outputEnded = false;
         try
         {
             var writer = inner.Writer;
-            long window = connection.Context.FileWindow;
+            int chunk = (int)Math.Min(connection.Context.FileWindow, s_standIns.Length);
             long remaining = length;
             while (remaining > 0)
             {
-                // Stand-ins for up to one window of the file, then a flush that waits until sendfile has caught up.
-                long chunkEnd = Math.Max(0, remaining - window);
-                while (remaining > chunkEnd)
-                {
-                    int advance = (int)Math.Min(writer.GetMemory().Length, remaining - chunkEnd);
-                    writer.Advance(advance);
-                    remaining -= advance;
-                }
-
-                var flush = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                // Stand-ins for up to one window of the file. They are written, not just advanced: Kestrel counts
+                // written bytes (as for a copied body) to earn the response time at MinResponseDataRate, so a reader
+                // that pauses after a good start keeps its download, as on the Sockets transport. The flush inside
+                // the write waits until sendfile has caught up to within the window.
+                int count = (int)Math.Min(remaining, chunk);
+                var flush = await writer.WriteAsync(s_standIns.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+                remaining -= count;
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
+                    outputEnded = true;
                     break;
                 }
             }
@@ -171,7 +198,24 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
             connection.EndFileRegion();
         }
 
-        // The handle may be closed only when the kernel has taken the whole region.
-        await sent.ConfigureAwait(false);
+        // The handle may be closed only when the kernel has taken the whole region (or the connection has ended).
+        bool regionFailed = false;
+        try
+        {
+            await sent.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            regionFailed = true;
+        }
+
+        if (regionFailed || outputEnded)
+        {
+            // The connection ended first (the client went away, or it was aborted). Kestrel's own copy, writing to
+            // a disconnected client, ends quietly once the request is aborted, with no Content-Length error: wait
+            // until Kestrel has been told (ConnectionClosed aborts the request) and end the same way.
+            await connection.ConnectionClosedFired.ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
     }
 }

@@ -1,34 +1,67 @@
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Win32.SafeHandles;
+using StaticHostApp.Interop;
 
 namespace StaticHostApp.Files;
 
 /// <summary>
-/// A readable regular file <see cref="SiteFileProvider"/> has already checked, described by the one statx(2) that
-/// checked it, so serving it costs no further look-up (a <see cref="Microsoft.Extensions.FileProviders.Physical.PhysicalFileInfo"/>
-/// would stat the path again). <see cref="PhysicalPath"/> is set so that <c>HttpResponse.SendFileAsync</c> hands the
-/// path to the server's send-file feature (the transport's sendfile(2)) instead of copying a stream.
+/// A regular file <see cref="SiteFileProvider"/> has opened and checked, described by the statx(2) of its open
+/// descriptor. Inside a request it carries that descriptor (<see cref="Handle"/>, owned by the request's
+/// <see cref="RequestFiles"/>), and both the body and any stream come from it.
 /// </summary>
-internal sealed class SiteFileInfo(string physicalPath, long length, DateTimeOffset lastModified) : IFileInfo
+/// <remarks>
+/// For a precompressed sibling (<see cref="Coding"/>), <see cref="Name"/>, <see cref="Subpath"/> and so the content
+/// type stay those of the request path; length, modification time (hence the ETag) and bytes are the sibling's.
+/// <see cref="PhysicalPath"/> is set only while the descriptor is held: <c>HttpResponse.SendFileAsync(IFileInfo)</c>
+/// then passes the path to the response body feature, where <see cref="RequestFiles"/> recognises it and sends from
+/// the descriptor instead. Without a descriptor it is null, so the static file middleware copies from
+/// <see cref="CreateReadStream"/>, which reopens the file confined and checks it is the same file.
+/// </remarks>
+internal sealed class SiteFileInfo(
+    SiteFileProvider provider,
+    string subpath,
+    string? physicalPath,
+    SafeFileHandle? handle,
+    LibC.FileStatus status,
+    ContentCoding coding = ContentCoding.None) : IFileInfo
 {
     /// <inheritdoc />
     public bool Exists => true;
 
     /// <inheritdoc />
-    public long Length => length;
+    public long Length => status.Length;
 
     /// <inheritdoc />
-    public string PhysicalPath => physicalPath;
+    public string? PhysicalPath => physicalPath;
 
     /// <inheritdoc />
-    public string Name => Path.GetFileName(physicalPath);
+    public string Name => Path.GetFileName(subpath);
 
     /// <inheritdoc />
-    public DateTimeOffset LastModified => lastModified;
+    public DateTimeOffset LastModified => status.LastModified;
 
     /// <inheritdoc />
     public bool IsDirectory => false;
 
+    /// <summary>The provider that opened the file.</summary>
+    public SiteFileProvider Provider => provider;
+
+    /// <summary>The request path the file was opened for.</summary>
+    public string Subpath => subpath;
+
+    /// <summary>The open descriptor the checks were made on, or null outside a request.</summary>
+    public SafeFileHandle? Handle => handle;
+
+    /// <summary>
+    /// The content coding of the bytes: <see cref="ContentCoding.None"/> for the file itself, otherwise this is the
+    /// precompressed sibling (<c>file.br</c>, <c>file.gz</c>) served for the request path in its place.
+    /// </summary>
+    public ContentCoding Coding => coding;
+
+    /// <summary>What statx(2) said about the open descriptor.</summary>
+    public LibC.FileStatus Status => status;
+
     /// <inheritdoc />
     public Stream CreateReadStream() =>
-        new FileStream(physicalPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        handle is not null ? new OpenFileReadStream(handle, status.Length) : new OpenFileReadStream(provider.Reopen(this), status.Length, ownsHandle: true);
 }

@@ -1,67 +1,185 @@
 using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.FileProviders.Physical;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Win32.SafeHandles;
 using StaticHostApp.Interop;
+using static StaticHostApp.Interop.LibC;
 
 namespace StaticHostApp.Files;
 
 /// <summary>
-/// A site's files with the rules a web server needs (directory listings come from a <see cref="PhysicalFileProvider"/>;
-/// files are classified with a statx per path component below the root, see <see cref="Resolve"/>):
+/// A site's files with the rules a web server needs, enforced on the file that is actually opened:
 /// <list type="bullet">
 /// <item>any dot-prefixed path segment is hidden, not only a dot-prefixed file name;</item>
-/// <item>a path whose symbolic links resolve outside the root is not found, unless allowed;</item>
-/// <item>only regular files are files: FIFOs, sockets and devices are not found (opening a FIFO would block);</item>
+/// <item>a path whose symbolic links lead outside the root is not found, unless allowed;</item>
+/// <item>only regular files are files: FIFOs, sockets and devices are not found;</item>
 /// <item>a file the server may not read is reported as not found here, so the static file middleware passes and
 /// <see cref="Middleware.SiteFallbackMiddleware"/> answers 403 for GET and HEAD alike.</item>
 /// </list>
 /// </summary>
+/// <remarks>
+/// <para>
+/// Check and use are one object. A request path is opened once, with openat2(2) from a descriptor of the site's
+/// root: the kernel applies the confinement (<c>RESOLVE_BENEATH</c>: no <c>..</c> above the root, no absolute or
+/// escaping symbolic link) to every component while it walks them, so a component swapped for a symbolic link
+/// between any check and the open cannot lead outside. Type, size and modification time then come from statx(2)
+/// on the opened descriptor, the read permission from the open itself, and the body is sent from that same
+/// descriptor (<see cref="RequestFiles"/>); nothing reopens the file by path.
+/// </para>
+/// <para>
+/// Files are opened with <c>O_NONBLOCK</c> (a FIFO swapped in never blocks the open, and is refused by type without
+/// being read) and <c>O_NOCTTY</c>. A symbolic link inside the root whose target is absolute (or climbs out and back
+/// in) makes openat2 fail with EXDEV even when the target is inside the root; that rare case is resolved with
+/// realpath(3), confined, and opened again with no symbolic link allowed anywhere, so it stays race-free too.
+/// </para>
+/// </remarks>
 internal sealed class SiteFileProvider : IFileProvider, IDisposable
 {
-    private readonly PhysicalFileProvider _inner;
+    private const int ReadFlags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    private const int MaxBeneathAttempts = 4;
+
+    private readonly SafeFileHandle _rootHandle;
     private readonly string _root;
     private readonly string _realRoot;
     private readonly string _realRootPrefix;
-    private readonly bool _followSymlinksOutsideRoot;
+    private readonly ulong _resolve;
+    private readonly bool _precompressed;
 
-    /// <summary>Creates the provider. <paramref name="root"/> must be an existing absolute directory.</summary>
-    public SiteFileProvider(string root, bool followSymlinksOutsideRoot)
+    /// <summary>
+    /// Creates the provider. <paramref name="root"/> must be an existing absolute directory. With
+    /// <paramref name="precompressed"/>, a request that accepts <c>br</c> or <c>gzip</c> gets the file's
+    /// <c>.br</c>/<c>.gz</c> sibling when one exists and is not older than the file (nginx's <c>gzip_static</c>).
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The root cannot be resolved or opened.</exception>
+    /// <exception cref="PlatformNotSupportedException">The kernel has no openat2(2) (Linux before 5.6).</exception>
+    public SiteFileProvider(string root, bool followSymlinksOutsideRoot, bool precompressed = false)
     {
+        _precompressed = precompressed;
         _root = Path.TrimEndingDirectorySeparator(root);
-        _realRoot = LibC.RealPath(_root, out var errno)
+        _realRoot = RealPath(_root, out var errno)
             ?? throw new DirectoryNotFoundException($"The site root '{root}' cannot be resolved (errno {errno}).");
         _realRootPrefix = _realRoot.TrimEnd('/'); // "" when the root is "/"
-        _followSymlinksOutsideRoot = followSymlinksOutsideRoot;
 
-        // Watch() below never reaches the inner provider, so it never starts a FileSystemWatcher (inotify handles).
-        _inner = new PhysicalFileProvider(_root, ExclusionFilters.Sensitive);
+        // Magic links (/proc/PID/fd/N) never lead anywhere a site should serve, whatever the policy.
+        _resolve = followSymlinksOutsideRoot ? RESOLVE_NO_MAGICLINKS : RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+        _rootHandle = OpenDirectoryPath(_realRoot);
+        EnsureOpenAt2();
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// The regular file <paramref name="subpath"/> names, opened. Inside a request (<see cref="RequestFiles"/>) the
+    /// descriptor stays open until the request ends and the body is sent from it; a second look-up of the same path
+    /// in the same request (DefaultFiles, then StaticFiles) reuses it.
+    /// </summary>
     public IFileInfo GetFileInfo(string subpath)
     {
-        var (access, path, status) = Resolve(subpath);
+        var files = RequestFiles.Current;
+        if (files?.Find(this, subpath) is { } known)
+        {
+            return known;
+        }
 
-        // Built from the statx that classified the file, at the path the links resolve to: PhysicalFileInfo would
-        // stat again, and on a symbolic link it would report the link's own length, so a linked file would be truncated.
-        return access == PathAccess.File ? new SiteFileInfo(path, status.Length, status.LastModified) : new NotFoundFileInfo(subpath);
+        // A file never has a trailing slash, and nothing else is a file.
+        if (subpath.EndsWith('/') || Open(subpath, ReadFlags, out var handle, out var status) != PathAccess.File)
+        {
+            return new NotFoundFileInfo(subpath);
+        }
+
+        if (files is null)
+        {
+            // Nobody would close the descriptor at the end of a request: describe the file and let go of it.
+            // Its stream reopens it confined and checks it is still the same file.
+            handle!.Dispose();
+            return new SiteFileInfo(this, subpath, physicalPath: null, handle: null, status);
+        }
+
+        var info = _precompressed && files.Codings is { First: not ContentCoding.None } codings
+            ? OpenSibling(subpath, codings.First, status) ?? OpenSibling(subpath, codings.Second, status)
+            : null;
+        if (info is null)
+        {
+            info = new SiteFileInfo(this, subpath, _root + subpath, handle, status);
+        }
+        else
+        {
+            handle!.Dispose();
+        }
+
+        files.Add(info);
+        return info;
     }
 
     /// <inheritdoc />
-    public IDirectoryContents GetDirectoryContents(string subpath) =>
-        Resolve(subpath).Access == PathAccess.Directory ? _inner.GetDirectoryContents(subpath) : NotFoundDirectoryContents.Singleton;
+    public IDirectoryContents GetDirectoryContents(string subpath)
+    {
+        if (!TryGetRelativePath(subpath, out var relative))
+        {
+            return NotFoundDirectoryContents.Singleton;
+        }
+
+        // O_DIRECTORY makes the open itself the type check, and O_PATH needs no read permission on the directory
+        // (its index file may still be readable): open and close, nothing else.
+        int fd = OpenConfined(relative, O_PATH | O_DIRECTORY | O_CLOEXEC, out var errno);
+        if (fd < 0)
+        {
+            ThrowIfUnexpected(errno, subpath);
+            return NotFoundDirectoryContents.Singleton;
+        }
+
+        new SafeFileHandle(fd, ownsHandle: true).Dispose();
+        return new SiteDirectoryContents(() => OpenDirectoryForListing(relative));
+    }
 
     /// <inheritdoc />
     public IChangeToken Watch(string filter) => NullChangeToken.Singleton;
+
+    /// <summary>Opens a directory confined, for reading its entries; null when it is no longer a readable directory.</summary>
+    private SafeFileHandle? OpenDirectoryForListing(string relative)
+    {
+        int fd = OpenConfined(relative, O_RDONLY | O_DIRECTORY | O_CLOEXEC, out _);
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
 
     /// <summary>
     /// Classifies a request path for the fallback middleware, which answers requests the static file middleware
     /// did not serve: 403 for <see cref="PathAccess.Forbidden"/>, 405 for other methods on an existing path.
     /// </summary>
-    public PathAccess Probe(string subpath) => Resolve(subpath).Access;
+    public PathAccess Probe(string subpath)
+    {
+        var access = Open(subpath, ReadFlags, out var handle, out _);
+        handle?.Dispose();
+        if (access != PathAccess.Forbidden)
+        {
+            return access;
+        }
+
+        // Read permission was refused. A directory the server may search but not list is still a directory (its
+        // index file may be readable); an O_PATH open needs no read permission and tells which it was.
+        var located = Open(subpath, O_PATH | O_CLOEXEC, out var pathHandle, out _);
+        pathHandle?.Dispose();
+        return located == PathAccess.Directory ? PathAccess.Directory : PathAccess.Forbidden;
+    }
+
+    /// <summary>
+    /// Opens the file <paramref name="info"/> described again, confined as before, and checks it is still the same
+    /// file (device and inode); for a file described outside a request.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The path no longer names that file.</exception>
+    public SafeFileHandle Reopen(SiteFileInfo info)
+    {
+        var access = Open(info.Subpath, ReadFlags, out var handle, out var status);
+        if (access == PathAccess.File && status.Device == info.Status.Device && status.Inode == info.Status.Inode)
+        {
+            return handle!;
+        }
+
+        handle?.Dispose();
+        throw access == PathAccess.Forbidden
+            ? new UnauthorizedAccessException($"Access to '{info.Subpath}' is denied.")
+            : new FileNotFoundException($"'{info.Subpath}' no longer names the file that was checked.", info.Subpath);
+    }
 
     /// <inheritdoc />
-    public void Dispose() => _inner.Dispose();
+    public void Dispose() => _rootHandle.Dispose();
 
     /// <summary>
     /// True when a segment starts with '.', which covers dot-files, dot-directories (.git/config) and the
@@ -87,90 +205,151 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     }
 
     /// <summary>
-    /// Classifies <paramref name="subpath"/> and finds the file it names with every symbolic link resolved.
-    /// The root was resolved once at start-up, so only the components below it can be links: they are lstat-ed
-    /// (statx without following links) from the top, and realpath(3) takes over only at the first link. A file in
-    /// the root costs one statx instead of a readlink per component of the absolute path plus separate stats.
+    /// The precompressed sibling of <paramref name="subpath"/> with <paramref name="coding"/>, opened and checked like
+    /// any file, or null when there is none, it is no regular file, or it is older than the file it stands for (a
+    /// stale compressed copy must not hide a newer original).
     /// </summary>
-    private (PathAccess Access, string Path, LibC.FileStatus Status) Resolve(string subpath)
+    private SiteFileInfo? OpenSibling(string subpath, ContentCoding coding, FileStatus original)
     {
-        if (HasHiddenSegment(subpath) || subpath.AsSpan().ContainsAny('\0', '\\'))
+        if (coding == ContentCoding.None)
         {
-            return (PathAccess.NotFound, subpath, default);
+            return null;
         }
 
-        // Empty segments ("a//b") are dropped as path resolution would; "." and ".." were refused as hidden above.
-        var segments = subpath.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (segments.Length == 0)
+        var siblingPath = subpath + ContentCodings.FileSuffix(coding);
+        if (Open(siblingPath, ReadFlags, out var handle, out var status) == PathAccess.File && status.LastModified >= original.LastModified)
         {
-            return Stat(_realRoot);
+            return new SiteFileInfo(this, subpath, _root + siblingPath, handle, status, coding);
         }
 
-        var mustBeDirectory = subpath.EndsWith('/');
-        var path = _realRootPrefix + "/" + string.Join('/', segments);
-        var end = _realRootPrefix.Length;
-        LibC.FileStatus status = default;
-        for (var i = 0; i < segments.Length; i++)
-        {
-            end += 1 + segments[i].Length;
-            var errno = LibC.Stat(path[..end], followLinks: false, out status);
-            if (errno != 0)
-            {
-                return (ToAccess(errno), path, default);
-            }
-
-            if (status.Type == LibC.FileType.SymbolicLink)
-            {
-                return ResolveLinks(mustBeDirectory ? path + "/" : path);
-            }
-
-            // Only a directory can have a component below it or a trailing slash (realpath would fail with ENOTDIR).
-            if (status.Type != LibC.FileType.Directory && (i < segments.Length - 1 || mustBeDirectory))
-            {
-                return (PathAccess.NotFound, path, default);
-            }
-        }
-
-        return Classify(path, status);
-    }
-
-    /// <summary>The slow path, for a path with a symbolic link below the root: resolve it whole and confine the result.</summary>
-    private (PathAccess Access, string Path, LibC.FileStatus Status) ResolveLinks(string fullPath)
-    {
-        var resolved = LibC.RealPath(fullPath, out var errno);
-        if (resolved is null)
-        {
-            return (ToAccess(errno), fullPath, default);
-        }
-
-        if (!_followSymlinksOutsideRoot && !IsInsideRealRoot(resolved))
-        {
-            return (PathAccess.NotFound, resolved, default);
-        }
-
-        return Stat(resolved);
-    }
-
-    private static (PathAccess Access, string Path, LibC.FileStatus Status) Stat(string resolved)
-    {
-        var errno = LibC.Stat(resolved, followLinks: true, out var status);
-        return errno == 0 ? Classify(resolved, status) : (ToAccess(errno), resolved, default);
+        handle?.Dispose();
+        return null;
     }
 
     /// <summary>
-    /// Directories and regular files are servable; FIFOs, sockets and devices are not (opening a FIFO would block).
-    /// A regular file must also be readable by the server: faccessat(2) asks the kernel, which knows about ACLs and
-    /// capabilities, rather than guessing from the mode bits. HEAD never opens the file, so this check is what makes
-    /// it 403 like GET.
+    /// Opens <paramref name="subpath"/> confined beneath the root and classifies the opened descriptor. The handle
+    /// is returned open only for <see cref="PathAccess.File"/>; everything else is closed here.
     /// </summary>
-    private static (PathAccess Access, string Path, LibC.FileStatus Status) Classify(string path, LibC.FileStatus status) => status.Type switch
+    private PathAccess Open(string subpath, int flags, out SafeFileHandle? handle, out FileStatus status)
     {
-        LibC.FileType.Directory => (PathAccess.Directory, path, status),
-        LibC.FileType.Regular => (LibC.CanRead(path) is var errno && errno == 0 ? PathAccess.File : ToAccess(errno), path, status),
-        _ => (PathAccess.NotFound, path, status),
-    };
+        handle = null;
+        status = default;
+        if (!TryGetRelativePath(subpath, out var relative))
+        {
+            return PathAccess.NotFound;
+        }
 
-    private static PathAccess ToAccess(int errno) => errno is LibC.EACCES or LibC.EPERM ? PathAccess.Forbidden : PathAccess.NotFound;
+        int fd = OpenConfined(relative, flags, out var errno);
+        if (fd < 0)
+        {
+            ThrowIfUnexpected(errno, subpath);
+            return errno is EACCES or EPERM ? PathAccess.Forbidden : PathAccess.NotFound;
+        }
+
+        var opened = new SafeFileHandle(fd, ownsHandle: true);
+        errno = Stat(opened, out status);
+        if (errno != 0)
+        {
+            opened.Dispose();
+            throw new IOException($"statx failed for '{subpath}' (errno {errno}).", errno);
+        }
+
+        var access = status.Type switch
+        {
+            FileType.Regular => PathAccess.File,
+            FileType.Directory => PathAccess.Directory,
+            _ => PathAccess.NotFound,
+        };
+        if (access == PathAccess.File)
+        {
+            handle = opened;
+        }
+        else
+        {
+            opened.Dispose();
+        }
+
+        return access;
+    }
+
+    /// <summary>
+    /// openat2 beneath the root with the site's policy. EXDEV (a symbolic link that is absolute or climbs out) gets
+    /// one more chance: realpath, confinement by prefix, then an open of the resolved path, which has no ".." left,
+    /// with no symbolic link allowed, so a link swapped in after realpath fails (ELOOP) instead of leading out.
+    /// </summary>
+    private int OpenConfined(string relative, int flags, out int errno)
+    {
+        // With RESOLVE_BENEATH the kernel answers EAGAIN when a ".." component (inside a symbolic link's target) was
+        // walked while a rename or mount happened anywhere on the system: it cannot prove the ".." stayed inside.
+        // Retry a few times; a system busy renaming all the time still gets an answer from the path below.
+        int fd;
+        int attempt = 0;
+        do
+        {
+            fd = OpenBeneath(_rootHandle, relative, flags, _resolve, out errno);
+        }
+        while (fd < 0 && errno == EAGAIN && ++attempt < MaxBeneathAttempts);
+
+        if (fd >= 0 || errno is not (EXDEV or EAGAIN))
+        {
+            return fd;
+        }
+
+        var resolved = RealPath(_realRootPrefix + "/" + relative, out errno);
+        if (resolved is null)
+        {
+            return -1;
+        }
+
+        if (!IsInsideRealRoot(resolved))
+        {
+            errno = EXDEV;
+            return -1;
+        }
+
+        var inside = resolved.Length == _realRoot.Length ? "." : resolved[(_realRootPrefix.Length + 1)..];
+        return OpenBeneath(_rootHandle, inside, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, out errno);
+    }
+
+    /// <summary>The request path relative to the root, or false when it is hidden or malformed (never opened).</summary>
+    private static bool TryGetRelativePath(string subpath, out string relative)
+    {
+        if (HasHiddenSegment(subpath) || subpath.AsSpan().ContainsAny('\0', '\\'))
+        {
+            relative = string.Empty;
+            return false;
+        }
+
+        // "." and ".." segments were refused above; empty segments ("a//b") resolve as the kernel resolves them.
+        var trimmed = subpath.AsSpan().TrimStart('/');
+        relative = trimmed.IsEmpty ? "." : trimmed.Length == subpath.Length ? subpath : trimmed.ToString();
+        return true;
+    }
+
+    /// <summary>
+    /// Errors that say nothing about the path (out of descriptors, memory, I/O errors) must not pass for a missing
+    /// file: they surface as an <see cref="IOException"/>, which the site's error middleware answers with 500.
+    /// </summary>
+    private static void ThrowIfUnexpected(int errno, string subpath)
+    {
+        if (errno is not (ENOENT or ENOTDIR or EACCES or EPERM or ELOOP or EXDEV or ENAMETOOLONG))
+        {
+            throw new IOException($"Opening '{subpath}' failed (errno {errno}).", errno);
+        }
+    }
+
+    private void EnsureOpenAt2()
+    {
+        int fd = OpenBeneath(_rootHandle, ".", O_PATH | O_CLOEXEC, _resolve, out var errno);
+        if (fd < 0)
+        {
+            throw errno == ENOSYS
+                ? new PlatformNotSupportedException("Serving files race-free needs openat2(2), which this kernel lacks (Linux 5.6 or later is required).")
+                : new DirectoryNotFoundException($"The site root '{_root}' cannot be opened (errno {errno}).");
+        }
+
+        new SafeFileHandle(fd, ownsHandle: true).Dispose();
+    }
 
     private bool IsInsideRealRoot(string resolved) =>
         resolved.StartsWith(_realRoot, StringComparison.Ordinal) &&

@@ -1,50 +1,143 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using EpollTransport.Interop;
+using Microsoft.Win32.SafeHandles;
 
 namespace StaticHostApp.Interop;
 
 /// <summary>
-/// The few libc calls .NET has no portable API for: resolving every symbolic link in a path (realpath), asking
-/// the kernel whether the server may read a file (faccessat with AT_EACCESS) and a file's type, size and
-/// modification time in one call (statx).
+/// The few Linux calls .NET has no API for: opening a path confined beneath a directory descriptor (openat2),
+/// describing an open descriptor (statx with AT_EMPTY_PATH) and resolving every symbolic link in a path (realpath).
 /// </summary>
-internal static partial class LibC
+internal static unsafe partial class LibC
 {
-    public const int EACCES = 13;
     public const int EPERM = 1;
+    public const int ENOENT = 2;
+    public const int EAGAIN = 11;
+    public const int EACCES = 13;
+    public const int EXDEV = 18;
+    public const int ENOTDIR = 20;
+    public const int ENFILE = 23;
+    public const int EMFILE = 24;
+    public const int ENAMETOOLONG = 36;
+    public const int ENOSYS = 38;
+    public const int ELOOP = 40;
 
-    private const int AtFdCwd = -100;
-    private const int AtEAccess = 0x200;
-    private const int ROk = 4;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const uint StatxType = 0x0001;
-    private const uint StatxMtime = 0x0040;
-    private const uint StatxSizeField = 0x0200;
+    // open(2) flags. O_DIRECTORY differs between architectures; the others are the same on x86-64 and arm64.
+    public const int O_RDONLY = 0;
+    public const int O_NOCTTY = 0x100;
+    public const int O_NONBLOCK = 0x800;
+    public const int O_CLOEXEC = 0x80000;
+    public const int O_PATH = 0x200000;
+    public static readonly int O_DIRECTORY = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
 
-    // struct statx: u32 mask, u32 blksize, u64 attributes, u32 nlink, u32 uid, u32 gid, u16 mode, u16 pad, u64 ino,
-    // u64 size, u64 blocks, u64 attributes_mask, then {s64 sec, u32 nsec, s32 pad} for atime, btime, ctime, mtime.
-    private const int StatxModeOffset = 28;
-    private const int StatxSizeOffset = 40;
-    private const int StatxMtimeOffset = 112;
-    private const int StatxBufferSize = 256;
-    private const int TypeMask = 0xF000;
-    private const uint NanosecondsPerTick = 100;
+    // openat2(2) resolve flags.
+    public const ulong RESOLVE_NO_MAGICLINKS = 0x02;
+    public const ulong RESOLVE_NO_SYMLINKS = 0x04;
+    public const ulong RESOLVE_BENEATH = 0x08;
+
+    // The system call number of openat2 is the same on every architecture (it came after the numbers were unified);
+    // glibc has no wrapper for it.
+    private const long SysOpenAt2 = 437;
 
     /// <summary>File types from <c>st_mode &amp; S_IFMT</c> (the ones the server tells apart).</summary>
     public enum FileType
     {
-        /// <summary>Any other type: FIFO, socket, device.</summary>
+        /// <summary>Any other type: FIFO, socket, device, symbolic link.</summary>
         Other = 0,
+
         /// <summary>S_IFDIR.</summary>
-        Directory = 0x4000,
+        Directory = StatxLayout.TypeDirectory,
+
         /// <summary>S_IFREG.</summary>
-        Regular = 0x8000,
-        /// <summary>S_IFLNK (only seen when links are not followed).</summary>
-        SymbolicLink = 0xA000,
+        Regular = StatxLayout.TypeRegular,
     }
 
-    /// <summary>What one statx call tells about a file.</summary>
-    public readonly record struct FileStatus(FileType Type, long Length, DateTimeOffset LastModified);
+    /// <summary>What one statx call tells about an open file: its type, size, modification time and identity.</summary>
+    public readonly record struct FileStatus(FileType Type, long Length, DateTimeOffset LastModified, ulong Device, ulong Inode);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct OpenHow
+    {
+        public ulong Flags;
+        public ulong Mode;
+        public ulong Resolve;
+    }
+
+    /// <summary>
+    /// Opens <paramref name="relativePath"/> beneath the directory <paramref name="directory"/> with openat2(2), the
+    /// kernel applying <paramref name="resolve"/> to every component as it walks them (so nothing can change between
+    /// a check and the open). Returns the descriptor, or -1 with the errno (EXDEV when the path would leave the
+    /// directory, ELOOP for a forbidden symbolic link, ENOSYS on kernels before 5.6).
+    /// </summary>
+    public static int OpenBeneath(SafeFileHandle directory, string relativePath, int flags, ulong resolve, out int errno)
+    {
+        var how = new OpenHow { Flags = (ulong)flags, Resolve = resolve };
+        bool added = false;
+        try
+        {
+            directory.DangerousAddRef(ref added);
+            long fd = syscall(SysOpenAt2, (int)directory.DangerousGetHandle(), relativePath, &how, (nuint)sizeof(OpenHow));
+            errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+            return (int)fd;
+        }
+        finally
+        {
+            if (added)
+            {
+                directory.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Opens a directory as an <c>O_PATH</c> descriptor (a handle to walk from, not to read), or throws.</summary>
+    public static SafeFileHandle OpenDirectoryPath(string path)
+    {
+        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new DirectoryNotFoundException($"The directory '{path}' cannot be opened: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
+        }
+
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>Describes the open descriptor <paramref name="file"/> in one statx(2); 0 on success, the errno otherwise.</summary>
+    public static int Stat(SafeFileHandle file, out FileStatus status)
+    {
+        Span<byte> buffer = stackalloc byte[StatxLayout.BufferSize];
+        bool added = false;
+        int result;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            result = statx((int)file.DangerousGetHandle(), string.Empty, StatxLayout.AtEmptyPath,
+                StatxLayout.MaskType | StatxLayout.MaskSize | StatxLayout.MaskModificationTime | StatxLayout.MaskInode,
+                ref MemoryMarshal.GetReference(buffer));
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+
+        if (result != 0)
+        {
+            status = default;
+            return Marshal.GetLastPInvokeError();
+        }
+
+        var type = StatxLayout.FileType(buffer) switch
+        {
+            StatxLayout.TypeDirectory => FileType.Directory,
+            StatxLayout.TypeRegular => FileType.Regular,
+            _ => FileType.Other,
+        };
+        status = new FileStatus(type, StatxLayout.Size(buffer), StatxLayout.ModificationTime(buffer), StatxLayout.Device(buffer), StatxLayout.Inode(buffer));
+        return 0;
+    }
 
     /// <summary>
     /// The canonical absolute path of <paramref name="path"/> with every symbolic link resolved, or
@@ -70,50 +163,18 @@ internal static partial class LibC
         }
     }
 
-    /// <summary>
-    /// Whether the process's effective user may open <paramref name="path"/> for reading; 0 if so, the errno otherwise
-    /// (EACCES when permissions forbid it).
-    /// </summary>
-    public static int CanRead(string path) =>
-        faccessat(AtFdCwd, path, ROk, AtEAccess) == 0 ? 0 : Marshal.GetLastPInvokeError();
-
-    /// <summary>
-    /// The type, size and modification time of <paramref name="path"/> in one statx(2); 0 on success, the errno otherwise.
-    /// With <paramref name="followLinks"/> false it describes a symbolic link itself, as lstat(2) does.
-    /// </summary>
-    public static int Stat(string path, bool followLinks, out FileStatus status)
-    {
-        Span<byte> buffer = stackalloc byte[StatxBufferSize];
-        if (statx(AtFdCwd, path, followLinks ? 0 : AtSymlinkNoFollow, StatxType | StatxSizeField | StatxMtime, ref MemoryMarshal.GetReference(buffer)) != 0)
-        {
-            status = default;
-            return Marshal.GetLastPInvokeError();
-        }
-
-        var mode = BinaryPrimitives.ReadUInt16LittleEndian(buffer[StatxModeOffset..]);
-        var type = (mode & TypeMask) switch
-        {
-            (int)FileType.Directory => FileType.Directory,
-            (int)FileType.Regular => FileType.Regular,
-            (int)FileType.SymbolicLink => FileType.SymbolicLink,
-            _ => FileType.Other,
-        };
-        var length = BinaryPrimitives.ReadInt64LittleEndian(buffer[StatxSizeOffset..]);
-        var seconds = BinaryPrimitives.ReadInt64LittleEndian(buffer[StatxMtimeOffset..]);
-        var nanoseconds = BinaryPrimitives.ReadUInt32LittleEndian(buffer[(StatxMtimeOffset + sizeof(long))..]);
-        status = new FileStatus(type, length, DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / NanosecondsPerTick));
-        return 0;
-    }
-
 #pragma warning disable IDE1006 // libc's own names
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long syscall(long number, int directory, string path, OpenHow* how, nuint size);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr realpath(string path, IntPtr resolved);
 
     [LibraryImport("libc")]
     private static partial void free(IntPtr pointer);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int faccessat(int dirfd, string path, int mode, int flags);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int statx(int dirfd, string path, int flags, uint mask, ref byte buffer);

@@ -1,21 +1,23 @@
 using System.IO.Pipelines;
+using EpollTransport;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Win32.SafeHandles;
 
 namespace StaticHostApp.Logging;
 
 /// <summary>
 /// Wraps the response body feature to count the body bytes the application hands to the server, whichever way it
-/// writes them: through <see cref="Stream"/>, through <see cref="Writer"/>, or with <see cref="SendFileAsync"/>.
+/// writes them: through <see cref="Stream"/>, through <see cref="Writer"/>, or with one of the <c>SendFileAsync</c> methods.
 /// </summary>
 /// <remarks>
-/// A file body counts once <see cref="SendFileAsync"/> has completed, because the call is passed on unchanged to
+/// A file body counts once <c>SendFileAsync</c> has completed, because the call is passed on unchanged to
 /// the feature underneath: on the epoll transport that is the zero-copy sendfile path, which completes only when
 /// the kernel has taken the whole region, so the count is what went on the wire, not what was read from disk.
 /// Kestrel discards body bytes of HEAD, 204 and 304 responses, so the access log reports 0 for those whatever was
 /// counted here. When the client goes away mid-body the count includes what was handed over before the server
 /// noticed, which may be more than the client received.
 /// </remarks>
-internal sealed class ResponseBytesCounter(IHttpResponseBodyFeature inner) : IHttpResponseBodyFeature
+internal sealed class ResponseBytesCounter(IHttpResponseBodyFeature inner) : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature
 {
     private CountingStream? _stream;
     private CountingPipeWriter? _writer;
@@ -48,6 +50,14 @@ internal sealed class ResponseBytesCounter(IHttpResponseBodyFeature inner) : IHt
 
         // StaticFiles always passes the count; only a caller that sends "the rest of the file" needs the stat.
         Add(count ?? (new FileInfo(path).Length - offset));
+    }
+
+    /// <inheritdoc />
+    public async Task SendFileAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken)
+    {
+        // Passed on as a file (not copied through Writer), so the transport can still send it with sendfile.
+        await inner.SendFileAsync(file, offset, count, cancellationToken).ConfigureAwait(false);
+        Add(count ?? (RandomAccess.GetLength(file) - offset));
     }
 
     /// <summary>Adds bytes written through one of the wrappers.</summary>

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Connections;
+
 namespace StaticHostApp.Middleware;
 
 /// <summary>
@@ -18,9 +20,10 @@ internal sealed partial class FileErrorMiddleware(RequestDelegate next, string s
         {
             await next(context);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception exception) when (IsClientDisconnect(exception, context))
         {
-            // The client went away; nothing to answer and nothing worth an error log.
+            // The client went away; nothing to answer and nothing worth more than a debug line.
+            LogClientDisconnected(logger, site, path, exception.GetType().Name);
         }
         catch (Exception exception)
         {
@@ -51,6 +54,32 @@ internal sealed partial class FileErrorMiddleware(RequestDelegate next, string s
             }
         }
     }
+
+    /// <summary>
+    /// A disconnect shows as a cancellation or as the connection's own reset/abort exception. Kestrel cancels
+    /// RequestAborted on the thread pool after it has aborted the request, so the token alone may not say so yet
+    /// when the exception arrives; the exception's type does.
+    /// </summary>
+    private static bool IsClientDisconnect(Exception exception, HttpContext context)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return exception is OperationCanceledException or IOException;
+        }
+
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is OperationCanceledException or ConnectionResetException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [LoggerMessage(5, LogLevel.Debug, "Client disconnected while serving {Site} {Path} ({ExceptionType})")]
+    private static partial void LogClientDisconnected(ILogger logger, string site, PathString path, string exceptionType);
 
     [LoggerMessage(1, LogLevel.Warning, "Permission denied serving {Site} {Path}: {Reason}")]
     private static partial void LogPermissionDenied(ILogger logger, string site, PathString path, string reason);

@@ -69,9 +69,10 @@ internal sealed class SiteCatalog
             }
 
             var root = ResolveRoot(site.Root, contentRoot, key, errors);
+            var rules = SiteRules.Resolve(options, site, key, errors);
             if (root is not null && hosts.Count > 0)
             {
-                var definition = new SiteDefinition(hosts[0], hosts, root, site.RedirectToHttps);
+                var definition = new SiteDefinition(hosts[0], hosts, root, site.RedirectToHttps, rules);
                 sites.Add(definition);
                 foreach (var host in hosts)
                 {

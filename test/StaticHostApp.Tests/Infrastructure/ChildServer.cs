@@ -26,6 +26,9 @@ public sealed class ChildServer : IAsyncDisposable
     /// <summary>The address the child listens on.</summary>
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>True while the child runs.</summary>
+    public bool IsRunning => !_process.HasExited;
+
     /// <summary>Everything the child wrote so far (stdout and stderr), for failure messages.</summary>
     public string Output => string.Join(Environment.NewLine, _output);
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -70,6 +71,31 @@ public sealed class FileErrorMiddlewareTests
 
         Assert.True(lifetime.Aborted);
         Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("/big.bin", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_client_reset_after_the_response_started_is_logged_at_debug_only_and_does_not_abort_again()
+    {
+        var context = NewContext("/big.bin");
+        var lifetime = new AbortRecorder();
+        context.Features.Set<IHttpResponseFeature>(new StartedResponse());
+        context.Features.Set<IHttpRequestLifetimeFeature>(lifetime);
+
+        await Create(_ => throw new IOException("write failed", new ConnectionResetException("Connection reset by peer"))).InvokeAsync(context);
+
+        Assert.False(lifetime.Aborted);
+        Assert.DoesNotContain(_logs.Entries, e => e.Level > LogLevel.Debug);
+        Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Debug && e.Message.Contains("/big.bin", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_cancellation_before_RequestAborted_is_signalled_is_a_disconnect_not_an_error()
+    {
+        // Kestrel marks the request aborted first and cancels the token later, on the thread pool.
+        var context = NewContext("/big.bin");
+        await Create(_ => throw new ConnectionAbortedException("The client disconnected.")).InvokeAsync(context);
+
+        Assert.DoesNotContain(_logs.Entries, e => e.Level > LogLevel.Debug);
     }
 
     private static DefaultHttpContext NewContext(string path)

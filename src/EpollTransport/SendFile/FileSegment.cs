@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.SendFile;
 
 /// <summary>
 /// A region of a file queued into a connection's output, sent with <c>sendfile(2)</c> once every pipe byte before

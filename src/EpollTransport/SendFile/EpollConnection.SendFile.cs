@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using EpollTransport.Interop;
+using EpollTransport.SendFile;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Win32.SafeHandles;
 using static EpollTransport.Interop.LinuxConstants;

@@ -1,7 +1,8 @@
 using System.IO.Pipelines;
+using EpollTransport.Internal;
 using Microsoft.AspNetCore.Connections;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.SendFile;
 
 /// <summary>
 /// The <see cref="PipeWriter"/> Kestrel writes a connection's output to: the output pipe's writer, plus the
@@ -87,6 +88,7 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
         var flush = inner.FlushAsync(cancellationToken);
+        connection.Context.Metrics.ObserveFlush(flush);
         if (_flushWaitsFor is not { } segment)
         {
             return flush;
@@ -132,7 +134,17 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
         var result = await flush.ConfigureAwait(false);
         if (!result.IsCompleted && !result.IsCanceled && target > 0)
         {
-            await segment.WaitForSentAsync(target).ConfigureAwait(false);
+            try
+            {
+                await segment.WaitForSentAsync(target).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The region failed because the connection ended (the peer went away or it was aborted). Kestrel
+                // learns that from ConnectionClosed; to the writer it is an output that completed, as after any
+                // disconnect, never an exception from FlushAsync.
+                return new FlushResult(isCanceled: false, isCompleted: true);
+            }
         }
 
         return result;

@@ -1,0 +1,88 @@
+using System.IO.Pipelines;
+using Microsoft.Win32.SafeHandles;
+
+namespace EpollTransport.SendFile;
+
+/// <summary>
+/// Copies a region of an already open file into a response body writer: the path a file body takes when
+/// <c>sendfile(2)</c> cannot carry it (TLS, HTTP/2, compression, another transport, a test server).
+/// </summary>
+/// <remarks>
+/// Reads go straight into the writer's memory with positional reads (<c>pread</c>), so the file's offset is never
+/// moved and the same descriptor can serve several regions. The file is read from the descriptor the caller holds,
+/// never reopened by path: what is sent is the file the caller checked.
+/// </remarks>
+internal static class FileHandleCopy
+{
+    // Large enough to keep the number of reads and flushes low, small enough to stay in the pool's segments.
+    private const int ChunkSize = 64 * 1024;
+
+    /// <summary>
+    /// Writes <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/>, flushing after
+    /// every chunk so back-pressure and the minimum data rate apply. Stops quietly when the writer's reader has gone
+    /// (the client disconnected): like any other write to a closed response, that is not an error.
+    /// </summary>
+    /// <exception cref="EndOfStreamException">The file ended before <paramref name="count"/> bytes were read.</exception>
+    public static async Task CopyAsync(SafeFileHandle file, long offset, long count, PipeWriter writer, CancellationToken cancellationToken)
+    {
+        long remaining = count;
+        while (remaining > 0)
+        {
+            var memory = writer.GetMemory((int)Math.Min(ChunkSize, remaining));
+            if (memory.Length > remaining)
+            {
+                memory = memory[..(int)remaining];
+            }
+
+            int read = await RandomAccess.ReadAsync(file, memory, offset, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new EndOfStreamException(
+                    $"The file ended {remaining} bytes before the {count} bytes announced for it were read.");
+            }
+
+            writer.Advance(read);
+            offset += read;
+            remaining -= read;
+
+            var flush = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (flush.IsCompleted)
+            {
+                return;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>
+    /// The length of the region of <paramref name="file"/> that starts at <paramref name="offset"/>: <paramref name="count"/>
+    /// when given (a file shorter than that is found out while sending it), otherwise the rest of the file, which
+    /// takes an <c>fstat</c>. Arguments are checked as <c>HttpResponse.SendFileAsync</c> checks them.
+    /// </summary>
+    public static long RegionLength(SafeFileHandle file, long offset, long? count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (count is { } length)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(length);
+            return length;
+        }
+
+        return RegionLength(RandomAccess.GetLength(file), offset, count: null);
+    }
+
+    /// <summary>
+    /// The length of the region <paramref name="offset"/>..<paramref name="count"/> of a file of
+    /// <paramref name="fileLength"/> bytes, with the same argument checks as <c>HttpResponse.SendFileAsync</c>.
+    /// </summary>
+    public static long RegionLength(long fileLength, long offset, long? count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, fileLength);
+        long length = count ?? fileLength - offset;
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, fileLength - offset);
+        return length;
+    }
+}

@@ -1,0 +1,118 @@
+using System.IO.Pipelines;
+using EpollTransport;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Win32.SafeHandles;
+
+namespace StaticHostApp.Files;
+
+/// <summary>
+/// The files a request has opened, and the response body feature that sends them from their descriptors.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The static file middleware hands a file to the response by path (<c>SendFileAsync(IFileInfo)</c> ends in
+/// <see cref="IHttpResponseBodyFeature.SendFileAsync"/> with <see cref="SiteFileInfo.PhysicalPath"/>). This feature
+/// stands in front of the server's own for the request, recognises the paths of the files the request opened, and
+/// sends those from the descriptor that was checked (<c>sendfile(2)</c> on the epoll transport, a positional copy
+/// otherwise); any other path goes to the server's feature unchanged.
+/// </para>
+/// <para>
+/// File providers have no access to the request, so the request's instance is found through
+/// <see cref="Current"/>, an async-local that <see cref="Middleware.RequestFilesMiddleware"/> sets for the site's branch.
+/// Disposing closes every descriptor the request opened (after the body has been handed to the server).
+/// </para>
+/// </remarks>
+internal sealed class RequestFiles(IHttpResponseBodyFeature inner, StringValues acceptEncoding = default)
+    : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature, IDisposable
+{
+    private ContentCodings? _codings;
+
+    private static readonly AsyncLocal<RequestFiles?> CurrentRequest = new();
+
+    // Most requests open one file; a directory request two look-ups of the same one.
+    private SiteFileInfo? _first;
+    private List<SiteFileInfo>? _others;
+
+    /// <summary>The files of the request being served on this asynchronous flow, if it is inside a site's branch.</summary>
+    public static RequestFiles? Current
+    {
+        get => CurrentRequest.Value;
+        set => CurrentRequest.Value = value;
+    }
+
+    /// <summary>The precompressed codings the request accepts, best first (parsed when first asked).</summary>
+    public ContentCodings Codings => _codings ??= ContentCodings.Parse(acceptEncoding);
+
+    /// <inheritdoc />
+    public Stream Stream => inner.Stream;
+
+    /// <inheritdoc />
+    public PipeWriter Writer => inner.Writer;
+
+    /// <summary>The file <paramref name="provider"/> opened for <paramref name="subpath"/> in this request, if any.</summary>
+    public SiteFileInfo? Find(SiteFileProvider provider, string subpath)
+    {
+        if (_first is { } first && ReferenceEquals(first.Provider, provider) && first.Subpath == subpath)
+        {
+            return first;
+        }
+
+        return _others?.Find(file => ReferenceEquals(file.Provider, provider) && file.Subpath == subpath);
+    }
+
+    /// <summary>Takes ownership of an opened file's descriptor until the request ends.</summary>
+    public void Add(SiteFileInfo file)
+    {
+        if (_first is null)
+        {
+            _first = file;
+        }
+        else
+        {
+            (_others ??= []).Add(file);
+        }
+    }
+
+    /// <inheritdoc />
+    public void DisableBuffering() => inner.DisableBuffering();
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken = default) => inner.StartAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
+        FindByPath(path)?.Handle is { } handle
+            ? inner.SendFileAsync(handle, offset, count, cancellationToken)
+            : inner.SendFileAsync(path, offset, count, cancellationToken);
+
+    /// <inheritdoc />
+    public Task SendFileAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken) =>
+        inner.SendFileAsync(file, offset, count, cancellationToken);
+
+    /// <inheritdoc />
+    public Task CompleteAsync() => inner.CompleteAsync();
+
+    /// <summary>Closes every descriptor the request opened.</summary>
+    public void Dispose()
+    {
+        _first?.Handle?.Dispose();
+        if (_others is not null)
+        {
+            foreach (var file in _others)
+            {
+                file.Handle?.Dispose();
+            }
+        }
+    }
+
+    private SiteFileInfo? FindByPath(string path)
+    {
+        if (_first is { } first && first.PhysicalPath == path)
+        {
+            return first;
+        }
+
+        return _others?.Find(file => file.PhysicalPath == path);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Runtime.InteropServices;
+
+namespace StaticHostApp.Tests.Infrastructure;
+
+/// <summary>The two file-system calls the race tests need that .NET has no API for.</summary>
+internal static partial class FileSystemCalls
+{
+    private const int AtFdCwd = -100;
+    private const uint RenameExchange = 2;
+
+    /// <summary>
+    /// Atomically exchanges two names (renameat2 with RENAME_EXCHANGE): both objects exist at every instant, so a
+    /// reader sees one or the other, never neither. Works for any pair of types, a directory and a symbolic link too.
+    /// </summary>
+    public static void Exchange(string first, string second)
+    {
+        if (renameat2(AtFdCwd, first, AtFdCwd, second, RenameExchange) != 0)
+        {
+            throw new IOException($"renameat2({first}, {second}, RENAME_EXCHANGE) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>Creates a FIFO.</summary>
+    public static void MakeFifo(string path)
+    {
+        if (mkfifo(path, 0b110_100_100) != 0)
+        {
+            throw new IOException($"mkfifo({path}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+#pragma warning disable IDE1006 // libc's own names
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int renameat2(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mkfifo(string path, uint mode);
+#pragma warning restore IDE1006
+}
