@@ -96,4 +96,13 @@ internal sealed class AccessLogQueue
         _completed = true;
         _wake.Release();
     }
+
+    /// <summary>Wakes a waiting writer without a line, to act on a request such as reopening its files.</summary>
+    public void Wake()
+    {
+        if (Interlocked.Exchange(ref _writerMaySleep, 0) == 1)
+        {
+            _wake.Release();
+        }
+    }
 }

@@ -50,9 +50,13 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Closes the files and opens them again by name before the next line, so a rotated log (renamed by logrotate)
-    /// is left alone and a fresh file is started. Called on SIGHUP.
+    /// is left alone and a fresh file is started. Called on SIGHUP and SIGUSR1.
     /// </summary>
-    public void Reopen() => Volatile.Write(ref _reopenRequested, 1);
+    public void Reopen()
+    {
+        Volatile.Write(ref _reopenRequested, 1);
+        Queue.Wake();
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -71,6 +75,7 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
         {
             while (true)
             {
+                // An idle writer lets go of rotated files at once; a busy one also checks before each line below.
                 if (Interlocked.Exchange(ref _reopenRequested, 0) == 1)
                 {
                     CloseFiles();
@@ -80,6 +85,12 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
                 var completed = Queue.IsCompleted;
                 while (Queue.TryDequeue(out var entry))
                 {
+                    // Checked per line: a line queued after Reopen() was called goes to the new file.
+                    if (Volatile.Read(ref _reopenRequested) == 1 && Interlocked.Exchange(ref _reopenRequested, 0) == 1)
+                    {
+                        CloseFiles();
+                    }
+
                     Write(entry);
                     dirtySince ??= DateTime.UtcNow;
                 }
