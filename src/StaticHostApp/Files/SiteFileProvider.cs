@@ -36,6 +36,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
 {
     private const int ReadFlags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
     private const int MaxBeneathAttempts = 4;
+    private static readonly TimeSpan SiblingClockSlack = TimeSpan.FromSeconds(2);
 
     private readonly SafeFileHandle _rootHandle;
     private readonly string _root;
@@ -213,7 +214,8 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     /// <summary>
     /// The precompressed sibling of <paramref name="subpath"/> with <paramref name="coding"/>, opened and checked like
     /// any file, or null when there is none, it is no regular file, or it is older than the file it stands for (a
-    /// stale compressed copy must not hide a newer original).
+    /// stale compressed copy must not hide a newer original). "Older" allows <see cref="SiblingClockSlack"/>: a
+    /// deploy that copies both files without keeping their times writes them in any order within moments.
     /// </summary>
     private SiteFileInfo? OpenSibling(string subpath, ContentCoding coding, FileStatus original)
     {
@@ -228,7 +230,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             return null;
         }
 
-        if (status.LastModified >= original.LastModified)
+        if (status.LastModified >= original.LastModified - SiblingClockSlack)
         {
             return new SiteFileInfo(this, subpath, _root + siblingPath, handle, status, coding, shared);
         }
