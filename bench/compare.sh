@@ -10,6 +10,9 @@
 #   --warmup S        seconds of load right after a server starts (default 45: tiered JIT settles late)
 #   --workloads LIST  comma-separated subset of 13B,4KiB,64KiB,1MiB,16MiB (default 13B,4KiB,1MiB)
 #   --mode MODE       ApplicationSchedulingMode: ThreadPool (default) or Inline
+#   --base-args ARGS  extra StaticHostApp arguments for the base build (space-separated)
+#   --new-args ARGS   the same for the new build; with the same commit twice this compares two settings, e.g.
+#                     bench/compare.sh HEAD HEAD --new-args --StaticHost:OpenFileCache:Validity=00:00:05
 #
 # Placement as in run.sh: server pinned to CPU 0, wrk (-t1 -c64) to CPU 1. Each build is published from a
 # temporary git worktree into bench/scratch/compare/<commit>. Reported per workload: requests/s of each build
@@ -25,7 +28,7 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0
 (($# >= 2)) || { usage; exit 2; }
 base_rev=$1 new_rev=$2
 shift 2
-rounds=3 duration=10 warmup=45 workloads=13B,4KiB,1MiB mode=ThreadPool
+rounds=3 duration=10 warmup=45 workloads=13B,4KiB,1MiB mode=ThreadPool base_args="" new_args=""
 while (($#)); do
   case "$1" in
     --rounds) rounds=${2:?}; shift ;;
@@ -33,6 +36,8 @@ while (($#)); do
     --warmup) warmup=${2:?}; shift ;;
     --workloads) workloads=${2:?}; shift ;;
     --mode) mode=${2:?}; shift ;;
+    --base-args) base_args=${2:?}; shift ;;
+    --new-args) new_args=${2:?}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -79,12 +84,14 @@ publish() { # rev
 
 cpu_ticks() { local f; read -ra f <<<"$(sed 's/.*) //' "/proc/$1/stat")"; echo $((f[11] + f[12])); }
 
-run_build() { # label dll round
+run_build() { # label dll round extra-args
   local label=$1 dll=$2 round=$3 port=18190 load out before after requests
+  local -a extra
+  read -ra extra <<<"$4"
   setsid taskset -c 0 env ASPNETCORE_ENVIRONMENT=Production dotnet "$dll" --urls "http://127.0.0.1:$port" \
     --StaticHost:Sites:0:Hosts:0=bench.test "--StaticHost:Sites:0:Root=$WORK/www" --StaticHost:DefaultSite=bench.test \
     --StaticHost:RequestLog:Enabled=false --Logging:LogLevel:Default=Warning \
-    "--EpollTransport:ApplicationSchedulingMode=$mode" >"$WORK/server.log" 2>&1 </dev/null &
+    "--EpollTransport:ApplicationSchedulingMode=$mode" "${extra[@]}" >"$WORK/server.log" 2>&1 </dev/null &
   SERVER_PID=$!
   for _ in $(seq 300); do curl -sf -o /dev/null -H 'Host: bench.test' "http://127.0.0.1:$port/${loads[0]}.txt" && break; sleep 0.1; done
   taskset -c 1 wrk -t1 -c64 -d"${warmup}s" -H 'Host: bench.test' "http://127.0.0.1:$port/4KiB.txt" >/dev/null
@@ -110,14 +117,14 @@ new_dll=$(publish "$new_rev")
 : >"$WORK/results.txt"
 for ((r = 1; r <= rounds; r++)); do
   if ((r % 2)); then
-    run_build base "$base_dll" "$r"; run_build new "$new_dll" "$r"
+    run_build base "$base_dll" "$r" "$base_args"; run_build new "$new_dll" "$r" "$new_args"
   else
-    run_build new "$new_dll" "$r"; run_build base "$base_dll" "$r"
+    run_build new "$new_dll" "$r" "$new_args"; run_build base "$base_dll" "$r" "$base_args"
   fi
 done
 
 # Medians over rounds; the ratio is taken per round first.
-echo "compare: base $(git -C "$REPO_DIR" rev-parse --short "$base_rev"), new $(git -C "$REPO_DIR" rev-parse --short "$new_rev"), mode $mode, $rounds rounds of ${duration}s, warm-up ${warmup}s, wrk -t1 -c64"
+echo "compare: base $(git -C "$REPO_DIR" rev-parse --short "$base_rev"), new $(git -C "$REPO_DIR" rev-parse --short "$new_rev"), mode $mode${base_args:+, base args: $base_args}${new_args:+, new args: $new_args}, $rounds rounds of ${duration}s, warm-up ${warmup}s, wrk -t1 -c64"
 echo "| workload | base req/s | new req/s | new/base (median, min-max) | base CPU-ms/req | new CPU-ms/req |"
 echo "|---|--:|--:|--:|--:|--:|"
 for load in "${loads[@]}"; do
