@@ -29,7 +29,7 @@ namespace EpollTransport.Internal;
 /// They write it only when the loop has announced it may be about to sleep, so a busy loop costs producers nothing.
 /// </para>
 /// </remarks>
-internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
+internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
 {
     private const int MaxEventsPerWait = 256;
 
@@ -40,8 +40,6 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
     private readonly EpollEventBuffer _events = new(MaxEventsPerWait);
     private readonly HandlerTable _handlers = new();
     private readonly ConcurrentQueue<WorkItem> _workQueue = new();
-    private readonly List<Timer> _timers = [];
-    private readonly List<Timer> _dueTimers = [];
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -152,10 +150,6 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
 
     /// <summary>The handlers of the descriptors in this loop's set, by token. Used by <see cref="EpollRegistration"/> only.</summary>
     internal HandlerTable Handlers => _handlers;
-
-    /// <summary>Runs <paramref name="action"/> on the loop after <paramref name="delayMilliseconds"/>.</summary>
-    public void AddTimer(int delayMilliseconds, Action<object?> action, object? state) =>
-        _timers.Add(new Timer(Environment.TickCount64 + delayMilliseconds, action, state));
 
     /// <summary>Stops the loop, closes every handler still registered and releases the epoll resources.</summary>
     public Task StopAsync()
@@ -369,47 +363,6 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
         }
     }
 
-    /// <summary>Fires due timers; returns the epoll_wait timeout until the next one (-1: none).</summary>
-    private int RunDueTimers()
-    {
-        if (_timers.Count == 0)
-        {
-            return -1;
-        }
-
-        // Take the due ones out first: their actions may add new timers.
-        long now = Environment.TickCount64;
-        for (int i = _timers.Count - 1; i >= 0; i--)
-        {
-            if (_timers[i].DueTicks <= now)
-            {
-                _dueTimers.Add(_timers[i]);
-                _timers.RemoveAt(i);
-            }
-        }
-
-        foreach (var timer in _dueTimers)
-        {
-            try
-            {
-                timer.Action(timer.State);
-            }
-            catch (Exception ex)
-            {
-                TransportLog.LoopError(_logger, Index, ex);
-            }
-        }
-
-        _dueTimers.Clear();
-        long next = long.MaxValue;
-        foreach (var timer in _timers)
-        {
-            next = Math.Min(next, timer.DueTicks);
-        }
-
-        return next == long.MaxValue ? -1 : (int)Math.Clamp(next - Environment.TickCount64, 0, int.MaxValue);
-    }
-
     private void DrainToThreadPool()
     {
         while (_workQueue.TryDequeue(out var item))
@@ -445,5 +398,4 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
 
     private readonly record struct WorkItem(Action<object?> Action, object? State);
 
-    private readonly record struct Timer(long DueTicks, Action<object?> Action, object? State);
 }
