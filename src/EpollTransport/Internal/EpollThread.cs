@@ -40,6 +40,8 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
     private readonly EpollEventBuffer _events = new(MaxEventsPerWait);
     private readonly HandlerTable _handlers = new();
     private readonly ConcurrentQueue<WorkItem> _workQueue = new();
+    private List<EpollRegistration> _interestChanges = [];
+    private List<EpollRegistration> _applyingInterestChanges = [];
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -171,6 +173,9 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
         return _stopped.Task;
     }
 
+    /// <summary>epoll_ctl calls made on this loop so far (for tests). Written by the loop only.</summary>
+    internal long ControlCalls { get; private set; }
+
     /// <summary>True once the loop has stopped because epoll_wait failed; such a thread is given no new connections.</summary>
     public bool IsFaulted => Volatile.Read(ref _faulted);
 
@@ -194,6 +199,7 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
     internal bool Control(int operation, int fd, uint events, ulong token)
     {
         ObjectDisposedException.ThrowIf(_released, this);
+        ControlCalls++;
         if (operation == EPOLL_CTL_ADD && _injectedAddErrno != 0)
         {
             Marshal.SetLastPInvokeError(_injectedAddErrno);
@@ -244,6 +250,7 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
             {
                 RunQueuedWork();
                 int timeout = RunDueTimers();
+                ApplyInterestChanges();
 
                 // Announce a possible sleep, then look at the queue once more: a producer that enqueued before
                 // seeing the flag is caught by this check, one that enqueued after it will write the eventfd.
@@ -306,6 +313,32 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
             ReleaseResources();
             DrainToThreadPool();
             _stopped.TrySetResult();
+        }
+    }
+
+    /// <summary>Queues <paramref name="registration"/> to have its interest applied before the loop next waits.</summary>
+    internal void QueueInterestChange(EpollRegistration registration) => _interestChanges.Add(registration);
+
+    /// <summary>Applies this turn's interest changes, each once, whatever happened to it in between.</summary>
+    private void ApplyInterestChanges()
+    {
+        // A handler faulted here may queue changes of its own while closing: they are applied in the next pass.
+        while (_interestChanges.Count > 0)
+        {
+            (_interestChanges, _applyingInterestChanges) = (_applyingInterestChanges, _interestChanges);
+            foreach (var registration in _applyingInterestChanges)
+            {
+                try
+                {
+                    registration.ApplyInterest();
+                }
+                catch (Exception ex)
+                {
+                    Fault(registration.Handler, ex);
+                }
+            }
+
+            _applyingInterestChanges.Clear();
         }
     }
 
