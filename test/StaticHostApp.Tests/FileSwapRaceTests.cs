@@ -9,11 +9,12 @@ namespace StaticHostApp.Tests;
 /// Swaps what a request path names while clients keep requesting it: a regular file against a symbolic link leading
 /// out of the root, against a FIFO, and a directory on the way against a symbolic link to a directory outside. No
 /// response may carry the outside content and no request may hang, on TestServer and on the epoll transport
-/// (sendfile with ThreadPool and Inline scheduling, and the copy path with sendfile off).
+/// (sendfile with ThreadPool and Inline scheduling, the copy path with sendfile off, and the open-file cache on).
 /// </summary>
 /// <remarks>
 /// The swap is renameat2(RENAME_EXCHANGE), so the path names one of the two objects at every instant. Each case
-/// races for <c>STATICHOST_RACE_SECONDS</c> seconds (1.5 by default; set it higher to soak).
+/// races for <c>STATICHOST_RACE_SECONDS</c> seconds (1.5 by default; set it higher to soak), longer if both
+/// states have not been seen by then.
 /// </remarks>
 public sealed class FileSwapRaceTests : IDisposable
 {
@@ -29,7 +30,7 @@ public sealed class FileSwapRaceTests : IDisposable
         var cases = new TheoryData<string, string>();
         foreach (var scenario in new[] { "symlink", "fifo", "directory" })
         {
-            foreach (var server in new[] { "testserver", "epoll-threadpool", "epoll-inline", "epoll-copy" })
+            foreach (var server in new[] { "testserver", "epoll-threadpool", "epoll-inline", "epoll-copy", "epoll-cached" })
             {
                 cases.Add(scenario, server);
             }
@@ -51,8 +52,8 @@ public sealed class FileSwapRaceTests : IDisposable
         var duration = TimeSpan.FromSeconds(double.Parse(
             Environment.GetEnvironmentVariable("STATICHOST_RACE_SECONDS") ?? "1.5", CultureInfo.InvariantCulture));
         using var swapper = new Swapper(swapA, swapB);
-        var deadline = Stopwatch.StartNew();
-        var tallies = await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => RequestUntilAsync(host, path, deadline, duration)));
+        var race = new RaceClock(duration);
+        var tallies = await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => RequestUntilAsync(host, path, race)));
         swapper.Stop();
 
         var total = Tally.Sum(tallies);
@@ -64,10 +65,10 @@ public sealed class FileSwapRaceTests : IDisposable
             $"served {total.Served}, not found {total.NotFound} of {total.Requests} with {swapper.Swaps} swaps");
     }
 
-    private static async Task<Tally> RequestUntilAsync(RunningHost host, string path, Stopwatch clock, TimeSpan duration)
+    private static async Task<Tally> RequestUntilAsync(RunningHost host, string path, RaceClock race)
     {
         var tally = new Tally();
-        while (clock.Elapsed < duration)
+        while (!race.IsOver)
         {
             // The client's timeout (15 s) turns a hung request into a failure of this test.
             using var response = await host.GetAsync(path, "race.test");
@@ -80,10 +81,12 @@ public sealed class FileSwapRaceTests : IDisposable
             else if (response.StatusCode == HttpStatusCode.OK && body == Inside)
             {
                 tally.Served++;
+                race.Saw(served: true);
             }
             else if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 tally.NotFound++;
+                race.Saw(served: false);
             }
             else
             {
@@ -134,8 +137,27 @@ public sealed class FileSwapRaceTests : IDisposable
         {
             settings.With("EpollTransport:SendFile", "false");
         }
+        else if (server == "epoll-cached")
+        {
+            // A short validity, so the race reaches the cache's reopening many times per run.
+            settings.With("StaticHost:OpenFileCache:Validity", "00:00:00.020");
+        }
 
         return RunningHost.Start(kind, _sandbox.Path, settings);
+    }
+
+    /// <summary>
+    /// When the clients stop: after the configured duration once both states have been seen (so the race provably
+    /// ran against the requests, however slow a loaded machine makes them), and after ten times that in any case.
+    /// </summary>
+    private sealed class RaceClock(TimeSpan duration)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private int _seen;
+
+        public bool IsOver => _clock.Elapsed >= duration * 10 || (_clock.Elapsed >= duration && Volatile.Read(ref _seen) == 3);
+
+        public void Saw(bool served) => Interlocked.Or(ref _seen, served ? 1 : 2);
     }
 
     /// <summary>Exchanges two names as fast as it can on a thread of its own until stopped.</summary>

@@ -6,7 +6,8 @@ namespace StaticHostApp.Tests;
 
 /// <summary>
 /// The built app as its own process, driven the way an operator or service manager drives it: SIGHUP reloads the
-/// configuration, SIGTERM stops it without losing access log lines, and systemd socket activation hands it its port.
+/// configuration, SIGUSR1 reopens the access log, SIGTERM stops it without losing access log lines, and systemd
+/// socket activation hands it its port.
 /// </summary>
 public sealed class ProcessSignalTests : IDisposable
 {
@@ -83,6 +84,31 @@ public sealed class ProcessSignalTests : IDisposable
         var lines = CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Select(CombinedLogFormat.Parse).ToList();
         Assert.Equal(Requests, lines.Count);
         Assert.All(lines, l => Assert.Equal(("GET", "/", 200, (long)"SITE-A".Length, "a.test"), (l.Method, l.Target, l.Status, l.Bytes, l.Site)));
+    }
+
+    [Fact]
+    public async Task Sigusr1_reopens_the_access_log_so_rotation_by_rename_works_as_with_nginx()
+    {
+        WriteConfiguration(
+            """{ "Hosts": [ "a.test" ], "Root": "a" }""",
+            """{ "Enabled": true, "Format": "Combined", "FlushInterval": "00:00:00.020" }""");
+        await using var server = await ChildServer.StartAsync(_sandbox, [], asNobody: false, Timeout);
+        using var client = Client(server.Address);
+        var log = _sandbox["logs/access.log"];
+        await GetAsync(client, "a.test");
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(log).Length == 1, Timeout, "the first line");
+
+        File.Move(log, log + ".1");
+        await server.SignalAsync("USR1");
+        await server.WaitForOutputAsync("SIGUSR1 received: reopening the access log", Timeout);
+        await GetAsync(client, "a.test");
+        await GetAsync(client, "a.test");
+
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(log).Length == 2, Timeout, "two lines in a new access.log");
+        Assert.Single(CombinedLogFormat.ReadLines(log + ".1"));
+        await server.SignalAsync("TERM");
+        Assert.Equal(0, await server.WaitForExitAsync(Timeout));
+        Assert.Equal(2, CombinedLogFormat.ReadLines(log).Length);
     }
 
     [Fact]

@@ -68,7 +68,11 @@ public abstract class SiteReloadTests : IDisposable
         await Eventually.WaitAsync(async () => (await GetAsync(host, "docs.test")).Status == HttpStatusCode.OK, Timeout, "docs.test to be served");
         Assert.Equal((HttpStatusCode.OK, "DOCS-INDEX"), await GetAsync(host, "docs.test"));
         Assert.Equal((HttpStatusCode.OK, "EXAMPLE-INDEX"), await GetAsync(host, "example.test"));
-        Assert.Contains(Logs.Entries, e => e.Message.StartsWith("Configuration reloaded: serving 2 sites (example.test, docs.test)", StringComparison.Ordinal));
+        // The reload is logged right after the new sites start serving, on the file watcher's thread.
+        await Eventually.WaitAsync(
+            () => Logs.Entries.Any(e => e.Message.StartsWith("Configuration reloaded: serving 2 sites (example.test, docs.test)", StringComparison.Ordinal)),
+            Timeout,
+            "the reload to be logged");
     }
 
     [Fact]

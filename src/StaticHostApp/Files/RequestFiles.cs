@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using EpollTransport;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Win32.SafeHandles;
 
 namespace StaticHostApp.Files;
@@ -22,8 +23,11 @@ namespace StaticHostApp.Files;
 /// Disposing closes every descriptor the request opened (after the body has been handed to the server).
 /// </para>
 /// </remarks>
-internal sealed class RequestFiles(IHttpResponseBodyFeature inner) : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature, IDisposable
+internal sealed class RequestFiles(IHttpResponseBodyFeature inner, StringValues acceptEncoding = default)
+    : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature, IDisposable
 {
+    private ContentCodings? _codings;
+
     private static readonly AsyncLocal<RequestFiles?> CurrentRequest = new();
 
     // Most requests open one file; a directory request two look-ups of the same one.
@@ -36,6 +40,9 @@ internal sealed class RequestFiles(IHttpResponseBodyFeature inner) : IHttpRespon
         get => CurrentRequest.Value;
         set => CurrentRequest.Value = value;
     }
+
+    /// <summary>The precompressed codings the request accepts, best first (parsed when first asked).</summary>
+    public ContentCodings Codings => _codings ??= ContentCodings.Parse(acceptEncoding);
 
     /// <inheritdoc />
     public Stream Stream => inner.Stream;
@@ -86,15 +93,15 @@ internal sealed class RequestFiles(IHttpResponseBodyFeature inner) : IHttpRespon
     /// <inheritdoc />
     public Task CompleteAsync() => inner.CompleteAsync();
 
-    /// <summary>Closes every descriptor the request opened.</summary>
+    /// <summary>Lets go of every descriptor the request opened (closes it, or releases a cached one).</summary>
     public void Dispose()
     {
-        _first?.Handle?.Dispose();
+        _first?.ReleaseHandle();
         if (_others is not null)
         {
             foreach (var file in _others)
             {
-                file.Handle?.Dispose();
+                file.ReleaseHandle();
             }
         }
     }

@@ -10,12 +10,21 @@ namespace StaticHostApp.Files;
 /// <see cref="RequestFiles"/>), and both the body and any stream come from it.
 /// </summary>
 /// <remarks>
+/// For a precompressed sibling (<see cref="Coding"/>), <see cref="Name"/>, <see cref="Subpath"/> and so the content
+/// type stay those of the request path; length, modification time (hence the ETag) and bytes are the sibling's.
 /// <see cref="PhysicalPath"/> is set only while the descriptor is held: <c>HttpResponse.SendFileAsync(IFileInfo)</c>
 /// then passes the path to the response body feature, where <see cref="RequestFiles"/> recognises it and sends from
 /// the descriptor instead. Without a descriptor it is null, so the static file middleware copies from
 /// <see cref="CreateReadStream"/>, which reopens the file confined and checks it is the same file.
 /// </remarks>
-internal sealed class SiteFileInfo(SiteFileProvider provider, string subpath, string? physicalPath, SafeFileHandle? handle, LibC.FileStatus status) : IFileInfo
+internal sealed class SiteFileInfo(
+    SiteFileProvider provider,
+    string subpath,
+    string? physicalPath,
+    SafeFileHandle? handle,
+    LibC.FileStatus status,
+    ContentCoding coding = ContentCoding.None,
+    bool sharedHandle = false) : IFileInfo
 {
     /// <inheritdoc />
     public bool Exists => true;
@@ -43,6 +52,27 @@ internal sealed class SiteFileInfo(SiteFileProvider provider, string subpath, st
 
     /// <summary>The open descriptor the checks were made on, or null outside a request.</summary>
     public SafeFileHandle? Handle => handle;
+
+    /// <summary>
+    /// The content coding of the bytes: <see cref="ContentCoding.None"/> for the file itself, otherwise this is the
+    /// precompressed sibling (<c>file.br</c>, <c>file.gz</c>) served for the request path in its place.
+    /// </summary>
+    public ContentCoding Coding => coding;
+
+    /// <summary>
+    /// Whether <see cref="Handle"/> belongs to the site's open-file cache (the request holds a reference on it)
+    /// rather than to the request.
+    /// </summary>
+    public bool SharedHandle => sharedHandle;
+
+    /// <summary>Lets go of the descriptor at the end of the request: releases the reference, or closes it.</summary>
+    public void ReleaseHandle()
+    {
+        if (handle is not null)
+        {
+            SiteFileProvider.Release(handle, sharedHandle);
+        }
+    }
 
     /// <summary>What statx(2) said about the open descriptor.</summary>
     public LibC.FileStatus Status => status;

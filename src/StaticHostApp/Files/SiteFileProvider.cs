@@ -1,5 +1,4 @@
 using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.FileProviders.Physical;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Win32.SafeHandles;
 using StaticHostApp.Interop;
@@ -38,18 +37,25 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     private const int ReadFlags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
     private const int MaxBeneathAttempts = 4;
 
-    private readonly PhysicalFileProvider _listings;
     private readonly SafeFileHandle _rootHandle;
     private readonly string _root;
     private readonly string _realRoot;
     private readonly string _realRootPrefix;
     private readonly ulong _resolve;
+    private readonly bool _precompressed;
+    private readonly OpenFileCache? _cache;
 
-    /// <summary>Creates the provider. <paramref name="root"/> must be an existing absolute directory.</summary>
+    /// <summary>
+    /// Creates the provider. <paramref name="root"/> must be an existing absolute directory. With
+    /// <paramref name="precompressed"/>, a request that accepts <c>br</c> or <c>gzip</c> gets the file's
+    /// <c>.br</c>/<c>.gz</c> sibling when one exists and is not older than the file (nginx's <c>gzip_static</c>).
+    /// </summary>
     /// <exception cref="DirectoryNotFoundException">The root cannot be resolved or opened.</exception>
     /// <exception cref="PlatformNotSupportedException">The kernel has no openat2(2) (Linux before 5.6).</exception>
-    public SiteFileProvider(string root, bool followSymlinksOutsideRoot)
+    public SiteFileProvider(string root, bool followSymlinksOutsideRoot, bool precompressed = false, OpenFileCache? cache = null)
     {
+        _precompressed = precompressed;
+        _cache = cache;
         _root = Path.TrimEndingDirectorySeparator(root);
         _realRoot = RealPath(_root, out var errno)
             ?? throw new DirectoryNotFoundException($"The site root '{root}' cannot be resolved (errno {errno}).");
@@ -59,10 +65,6 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         _resolve = followSymlinksOutsideRoot ? RESOLVE_NO_MAGICLINKS : RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
         _rootHandle = OpenDirectoryPath(_realRoot);
         EnsureOpenAt2();
-
-        // Only directory listings (which the server does not enable) enumerate through a PhysicalFileProvider;
-        // Watch() below never reaches it, so it never starts a FileSystemWatcher (inotify handles).
-        _listings = new PhysicalFileProvider(_root, ExclusionFilters.Sensitive);
     }
 
     /// <summary>
@@ -79,20 +81,31 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
 
         // A file never has a trailing slash, and nothing else is a file.
-        if (subpath.EndsWith('/') || Open(subpath, ReadFlags, out var handle, out var status) != PathAccess.File)
+        if (subpath.EndsWith('/') || OpenFile(subpath, out var handle, out var status, out var shared) != PathAccess.File)
         {
             return new NotFoundFileInfo(subpath);
         }
 
         if (files is null)
         {
-            // Nobody would close the descriptor at the end of a request: describe the file and let go of it.
-            // Its stream reopens it confined and checks it is still the same file.
-            handle!.Dispose();
+            // Nobody would let go of the descriptor at the end of a request: describe the file and let go of it
+            // now. Its stream reopens it confined and checks it is still the same file.
+            Release(handle!, shared);
             return new SiteFileInfo(this, subpath, physicalPath: null, handle: null, status);
         }
 
-        var info = new SiteFileInfo(this, subpath, _root + subpath, handle, status);
+        var info = _precompressed && files.Codings is { First: not ContentCoding.None } codings
+            ? OpenSibling(subpath, codings.First, status) ?? OpenSibling(subpath, codings.Second, status)
+            : null;
+        if (info is null)
+        {
+            info = new SiteFileInfo(this, subpath, _root + subpath, handle, status, sharedHandle: shared);
+        }
+        else
+        {
+            Release(handle!, shared);
+        }
+
         files.Add(info);
         return info;
     }
@@ -115,11 +128,18 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
 
         new SafeFileHandle(fd, ownsHandle: true).Dispose();
-        return new SiteDirectoryContents(_listings, subpath);
+        return new SiteDirectoryContents(() => OpenDirectoryForListing(relative));
     }
 
     /// <inheritdoc />
     public IChangeToken Watch(string filter) => NullChangeToken.Singleton;
+
+    /// <summary>Opens a directory confined, for reading its entries; null when it is no longer a readable directory.</summary>
+    private SafeFileHandle? OpenDirectoryForListing(string relative)
+    {
+        int fd = OpenConfined(relative, O_RDONLY | O_DIRECTORY | O_CLOEXEC, out _);
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
 
     /// <summary>
     /// Classifies a request path for the fallback middleware, which answers requests the static file middleware
@@ -163,7 +183,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _listings.Dispose();
+        _cache?.Dispose();
         _rootHandle.Dispose();
     }
 
@@ -187,6 +207,64 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         {
             var next = path[(previous + 1)..].IndexOf('.');
             return next < 0 ? -1 : previous + 1 + next;
+        }
+    }
+
+    /// <summary>
+    /// The precompressed sibling of <paramref name="subpath"/> with <paramref name="coding"/>, opened and checked like
+    /// any file, or null when there is none, it is no regular file, or it is older than the file it stands for (a
+    /// stale compressed copy must not hide a newer original).
+    /// </summary>
+    private SiteFileInfo? OpenSibling(string subpath, ContentCoding coding, FileStatus original)
+    {
+        if (coding == ContentCoding.None)
+        {
+            return null;
+        }
+
+        var siblingPath = subpath + ContentCodings.FileSuffix(coding);
+        if (OpenFile(siblingPath, out var handle, out var status, out var shared) != PathAccess.File)
+        {
+            return null;
+        }
+
+        if (status.LastModified >= original.LastModified)
+        {
+            return new SiteFileInfo(this, subpath, _root + siblingPath, handle, status, coding, shared);
+        }
+
+        Release(handle!, shared);
+        return null;
+    }
+
+    /// <summary>
+    /// A regular file for serving: from the open-file cache when it holds <paramref name="subpath"/> (a reference is
+    /// taken, <paramref name="shared"/> is true), otherwise opened and then offered to the cache.
+    /// </summary>
+    private PathAccess OpenFile(string subpath, out SafeFileHandle? handle, out FileStatus status, out bool shared)
+    {
+        if (_cache is not null && _cache.TryGet(subpath, out var cached, out status))
+        {
+            handle = cached;
+            shared = true;
+            return PathAccess.File;
+        }
+
+        var access = Open(subpath, ReadFlags, out handle, out status);
+        shared = access == PathAccess.File && _cache is not null && _cache.TryAdd(subpath, handle!, status);
+        return access;
+    }
+
+    /// <summary>Lets go of a descriptor: a reference on a cached one, the descriptor itself otherwise.</summary>
+    internal static void Release(SafeFileHandle handle, bool shared)
+    {
+        if (shared)
+        {
+            handle.DangerousRelease();
+        }
+        else
+        {
+            handle.Dispose();
         }
     }
 

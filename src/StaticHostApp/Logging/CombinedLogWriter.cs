@@ -50,9 +50,13 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Closes the files and opens them again by name before the next line, so a rotated log (renamed by logrotate)
-    /// is left alone and a fresh file is started. Called on SIGHUP.
+    /// is left alone and a fresh file is started. Called on SIGHUP and SIGUSR1.
     /// </summary>
-    public void Reopen() => Volatile.Write(ref _reopenRequested, 1);
+    public void Reopen()
+    {
+        Volatile.Write(ref _reopenRequested, 1);
+        Queue.Wake();
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -66,60 +70,58 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
 
     private async Task WriteLoopAsync()
     {
-        var reader = Queue.Reader;
         var dirtySince = (DateTime?)null;
         try
         {
             while (true)
             {
+                // An idle writer lets go of rotated files at once; a busy one also checks before each line below.
                 if (Interlocked.Exchange(ref _reopenRequested, 0) == 1)
                 {
                     CloseFiles();
                 }
 
-                while (reader.TryRead(out var entry))
+                // Completion is read before draining, so the lines queued before it are all written below.
+                var completed = Queue.IsCompleted;
+                while (Queue.TryDequeue(out var entry))
                 {
+                    // Checked per line: a line queued after Reopen() was called goes to the new file.
+                    if (Volatile.Read(ref _reopenRequested) == 1 && Interlocked.Exchange(ref _reopenRequested, 0) == 1)
+                    {
+                        CloseFiles();
+                    }
+
                     Write(entry);
                     dirtySince ??= DateTime.UtcNow;
                 }
 
                 ReportDrops();
-                if (dirtySince is { } since && DateTime.UtcNow - since >= _flushInterval)
-                {
-                    Flush();
-                    dirtySince = null;
-                }
-
-                bool more;
-                if (dirtySince is { } pending)
-                {
-                    // Wait for more lines, but no longer than the flush is due.
-                    var untilFlush = _flushInterval - (DateTime.UtcNow - pending);
-                    using var due = new CancellationTokenSource(untilFlush > TimeSpan.Zero ? untilFlush : TimeSpan.Zero);
-                    try
-                    {
-                        more = await reader.WaitToReadAsync(due.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (due.IsCancellationRequested)
-                    {
-                        more = true;
-                    }
-                }
-                else
-                {
-                    more = await reader.WaitToReadAsync().ConfigureAwait(false);
-                }
-
-                if (!more)
+                if (completed)
                 {
                     break;
                 }
+
+                var untilFlush = Timeout.InfiniteTimeSpan;
+                if (dirtySince is { } since)
+                {
+                    untilFlush = _flushInterval - (DateTime.UtcNow - since);
+                    if (untilFlush <= TimeSpan.Zero)
+                    {
+                        Flush();
+                        dirtySince = null;
+                        untilFlush = Timeout.InfiniteTimeSpan;
+                    }
+                }
+
+                // Wait for more lines, but no longer than a pending flush is due.
+                await Queue.WaitAsync(untilFlush).ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            LogWriteFailed(_logger, _directory, exception);
+            // Closed first: from the moment the failure is reported, requests no longer queue lines for nobody.
             Queue.Complete();
+            LogWriteFailed(_logger, _directory, exception);
         }
         finally
         {

@@ -13,7 +13,7 @@ internal sealed class RequestFilesMiddleware(RequestDelegate next)
     public async Task InvokeAsync(HttpContext context)
     {
         var body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
-        using var files = new RequestFiles(body);
+        using var files = new RequestFiles(body, context.Request.Headers.AcceptEncoding);
         context.Features.Set<IHttpResponseBodyFeature>(files);
 
         // Set inside this async method, the value flows into the branch and is gone when the method returns.

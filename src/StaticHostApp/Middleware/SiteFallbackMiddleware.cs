@@ -8,11 +8,8 @@ namespace StaticHostApp.Middleware;
 /// answer nginx would: 405 with <c>Allow: GET, HEAD</c> for other methods on a path that exists, 403 when the file
 /// system denied access, 404 otherwise. Only the cold path pays for the extra file-system look-up.
 /// </summary>
-internal sealed partial class SiteFallbackMiddleware(SiteFileProvider files, string site, ILogger<SiteFallbackMiddleware> logger)
+internal sealed partial class SiteFallbackMiddleware(SiteFileProvider files, IReadOnlyList<string> indexFiles, string site, ILogger<SiteFallbackMiddleware> logger)
 {
-    /// <summary>The index file name a directory request looks for.</summary>
-    public const string IndexFile = "index.html";
-
     private const string AllowedMethods = "GET, HEAD";
 
     /// <summary>Answers the request.</summary>
@@ -24,8 +21,7 @@ internal sealed partial class SiteFallbackMiddleware(SiteFileProvider files, str
         var isRead = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method);
 
         // A directory whose index file the server may not read is forbidden, as in nginx, not a missing page.
-        if (isRead && access == PathAccess.Directory
-            && files.Probe(path.EndsWith('/') ? path + IndexFile : path + "/" + IndexFile) == PathAccess.Forbidden)
+        if (isRead && access == PathAccess.Directory && HasForbiddenIndex(path))
         {
             access = PathAccess.Forbidden;
         }
@@ -46,6 +42,20 @@ internal sealed partial class SiteFallbackMiddleware(SiteFileProvider files, str
         }
 
         return Task.CompletedTask;
+    }
+
+    private bool HasForbiddenIndex(string directory)
+    {
+        var prefix = directory.EndsWith('/') ? directory : directory + "/";
+        foreach (var index in indexFiles)
+        {
+            if (files.Probe(prefix + index) == PathAccess.Forbidden)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Permission denied serving {Site} {Path}")]

@@ -69,9 +69,10 @@ internal sealed class SiteCatalog
             }
 
             var root = ResolveRoot(site.Root, contentRoot, key, errors);
+            var rules = SiteRules.Resolve(options, site, key, errors);
             if (root is not null && hosts.Count > 0)
             {
-                var definition = new SiteDefinition(hosts[0], hosts, root, site.RedirectToHttps);
+                var definition = new SiteDefinition(hosts[0], hosts, root, site.RedirectToHttps, rules);
                 sites.Add(definition);
                 foreach (var host in hosts)
                 {
@@ -97,6 +98,12 @@ internal sealed class SiteCatalog
         if (options.HttpsPort is < 1 or > 65535)
         {
             errors.Add($"{Section}:HttpsPort {options.HttpsPort} is not a TCP port (1-65535).");
+        }
+
+        if (options.OpenFileCache.Validity < TimeSpan.Zero || options.OpenFileCache.MaxFiles < 1)
+        {
+            errors.Add($"{Section}:OpenFileCache needs a Validity of zero (off) or more and MaxFiles of at least 1 " +
+                $"(got {options.OpenFileCache.Validity} and {options.OpenFileCache.MaxFiles}).");
         }
 
         ValidateRequestLog(options.RequestLog, errors);

@@ -18,4 +18,34 @@ public sealed class SiteOptions
     /// <see langword="false"/>. Leave it off behind a proxy that terminates TLS, or every request would redirect.
     /// </summary>
     public bool RedirectToHttps { get; set; }
+
+    /// <summary>
+    /// Serve a file's precompressed sibling (<c>file.br</c>, <c>file.gz</c>) to clients that accept its coding,
+    /// when the sibling exists and is not older than the file. Unset: <see cref="StaticHostOptions.Precompressed"/>.
+    /// </summary>
+    public bool? Precompressed { get; set; }
+
+    /// <summary>Serve files with an unknown extension. Unset: <see cref="StaticHostOptions.ServeUnknownFileTypes"/>.</summary>
+    public bool? ServeUnknownFileTypes { get; set; }
+
+    /// <summary>Their content type. Unset: <see cref="StaticHostOptions.DefaultContentType"/>.</summary>
+    public string? DefaultContentType { get; set; }
+
+    /// <summary>Index file names a directory request looks for, in order. Empty: <see cref="StaticHostOptions.IndexFiles"/>.</summary>
+    public IList<string> IndexFiles { get; } = [];
+
+    /// <summary>List a directory that has no index file. Unset: <see cref="StaticHostOptions.DirectoryListing"/>.</summary>
+    public bool? DirectoryListing { get; set; }
+
+    /// <summary><c>Cache-Control</c> rules for this site's files. Empty: <see cref="StaticHostOptions.CacheControl"/>.</summary>
+    public IList<CacheControlRule> CacheControl { get; } = [];
+
+    /// <summary>Response headers added to every file response of this site, on top of <see cref="StaticHostOptions.Headers"/> (a name set here wins).</summary>
+    public IDictionary<string, string> Headers { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Pages of this site's root served as the body of error responses, by status: <c>404</c> → <c>/404.html</c>.
+    /// On top of <see cref="StaticHostOptions.ErrorPages"/> (a status set here wins).
+    /// </summary>
+    public IDictionary<string, string> ErrorPages { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

@@ -5,8 +5,9 @@ using StaticHostApp.Logging;
 namespace StaticHostApp.Sites;
 
 /// <summary>
-/// Connects a <see cref="ReloadableSiteRouter"/> to what triggers a reload — configuration changes and SIGHUP — for
-/// as long as the application runs, and retires the router's last snapshot when it stops.
+/// Connects a <see cref="ReloadableSiteRouter"/> to what triggers a reload — configuration changes and SIGHUP — and
+/// the access log to SIGUSR1 (reopen), for as long as the application runs, and retires the router's last snapshot
+/// when it stops.
 /// </summary>
 internal static class SiteReloading
 {
@@ -36,8 +37,11 @@ internal static class SiteReloading
             },
             loggers.CreateLogger(typeof(ReloadSignal)));
 
+        var reopenSignal = LogReopenSignal.Register(reopenLog, loggers.CreateLogger(typeof(LogReopenSignal)));
+
         services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() =>
         {
+            reopenSignal?.Dispose();
             signal?.Dispose();
             reloader.Dispose();
             router.Dispose();

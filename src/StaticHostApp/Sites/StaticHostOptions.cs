@@ -31,6 +31,13 @@ public sealed class StaticHostOptions
     public bool FollowSymlinksOutsideRoot { get; set; }
 
     /// <summary>
+    /// Serve precompressed siblings (<c>file.br</c>, <c>file.gz</c>, as nginx's <c>gzip_static</c>) on every site that
+    /// does not say otherwise (<see cref="SiteOptions.Precompressed"/>). Defaults to <see langword="true"/>: a
+    /// sibling that exists is the opt-in.
+    /// </summary>
+    public bool Precompressed { get; set; } = true;
+
+    /// <summary>
     /// The port HTTP→HTTPS redirects point to (see <see cref="SiteOptions.RedirectToHttps"/>). Defaults to 443,
     /// which the redirect's URL leaves out.
     /// </summary>
@@ -38,4 +45,22 @@ public sealed class StaticHostOptions
 
     /// <summary>The access log.</summary>
     public RequestLogOptions RequestLog { get; } = new();
+
+    /// <summary>The open-file cache (off unless <see cref="OpenFileCacheOptions.Validity"/> is set).</summary>
+    public OpenFileCacheOptions OpenFileCache { get; } = new();
+
+    /// <summary>Index file names a directory request looks for, in order, on every site that names none. Empty: <c>index.html</c>.</summary>
+    public IList<string> IndexFiles { get; } = [];
+
+    /// <summary>List directories that have no index file (ASP.NET Core's directory browser). Defaults to <see langword="false"/>: 404.</summary>
+    public bool DirectoryListing { get; set; }
+
+    /// <summary><c>Cache-Control</c> rules for sites that have none of their own. Empty: no <c>Cache-Control</c> header.</summary>
+    public IList<CacheControlRule> CacheControl { get; } = [];
+
+    /// <summary>Response headers added to every file response of every site.</summary>
+    public IDictionary<string, string> Headers { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Error pages by status for every site (paths inside each site's root), e.g. <c>404</c> → <c>/404.html</c>.</summary>
+    public IDictionary<string, string> ErrorPages { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

@@ -69,7 +69,8 @@ internal static class StaticHostPipeline
         {
             foreach (var site in catalog.Sites)
             {
-                var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot);
+                var cache = options.OpenFileCache is { Validity.Ticks: > 0 } caching ? new OpenFileCache(caching.Validity, caching.MaxFiles) : null;
+                var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot, site.Rules.Precompressed, cache);
                 resources.Add(files);
                 var serve = BuildSite(app.New(), site, files, options, contentTypes, loggers);
                 var branch = new SiteBranch(site.Name, site.RedirectToHttps ? HttpsRedirect.Before(serve, site, options.HttpsPort) : serve);
@@ -98,6 +99,13 @@ internal static class StaticHostPipeline
         // Files are opened once, checked on their descriptors and sent from them; the request closes them at its end.
         branch.Use(next => new RequestFilesMiddleware(next).InvokeAsync);
 
+        var rules = site.Rules;
+        if (rules.ErrorPages.Count > 0)
+        {
+            var pagesLogger = loggers.CreateLogger<ErrorPagesMiddleware>();
+            branch.Use(next => new ErrorPagesMiddleware(next, files, rules.ErrorPages, contentTypes, site.Name, pagesLogger).InvokeAsync);
+        }
+
         var errorLogger = loggers.CreateLogger<FileErrorMiddleware>();
         branch.Use(next => new FileErrorMiddleware(next, site.Name, errorLogger).InvokeAsync);
 
@@ -105,9 +113,13 @@ internal static class StaticHostPipeline
         {
             FileProvider = files,
             ContentTypeProvider = contentTypes,
-            ServeUnknownFileTypes = options.ServeUnknownFileTypes,
-            DefaultContentType = options.DefaultContentType,
+            ServeUnknownFileTypes = rules.ServeUnknownFileTypes,
+            DefaultContentType = rules.DefaultContentType,
         };
+        if (rules.HasFileResponseHeaders)
+        {
+            staticFiles.OnPrepareResponse = new FileResponseHeaders(rules).Apply;
+        }
 
         // StaticFiles runs before DefaultFiles as well as after it: a request for a file, the common case, is then
         // served before DefaultFiles looks for a directory at the same path, a file-system look-up that cannot
@@ -119,12 +131,18 @@ internal static class StaticHostPipeline
         branch.UseDefaultFiles(new DefaultFilesOptions
         {
             FileProvider = files,
-            DefaultFileNames = [SiteFallbackMiddleware.IndexFile],
+            DefaultFileNames = [.. rules.IndexFiles],
             RedirectToAppendTrailingSlash = true,
         });
         branch.UseStaticFiles(staticFiles);
 
-        var fallback = new SiteFallbackMiddleware(files, site.Name, loggers.CreateLogger<SiteFallbackMiddleware>());
+        // A directory without an index file: listed when the site asks for it, else the fallback's 404.
+        if (rules.DirectoryListing)
+        {
+            branch.UseDirectoryBrowser(new DirectoryBrowserOptions { FileProvider = files, RedirectToAppendTrailingSlash = true });
+        }
+
+        var fallback = new SiteFallbackMiddleware(files, rules.IndexFiles, site.Name, loggers.CreateLogger<SiteFallbackMiddleware>());
         branch.Run(fallback.InvokeAsync);
         return branch.Build();
     }

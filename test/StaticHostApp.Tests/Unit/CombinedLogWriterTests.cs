@@ -11,8 +11,8 @@ public sealed class CombinedLogWriterTests : IDisposable
     private readonly SiteSandbox _sandbox = new();
     private readonly LogCollector _logs = new();
 
-    private CombinedLogWriter Writer(bool perSiteFiles = false, TimeSpan? flushInterval = null, string directory = "logs") =>
-        new(_sandbox[directory], "access", perSiteFiles, capacity: 1024, flushInterval ?? Never, TimeZoneInfo.Utc, _logs.CreateLogger("log"));
+    private CombinedLogWriter Writer(bool perSiteFiles = false, TimeSpan? flushInterval = null, string directory = "logs", int capacity = 1024) =>
+        new(_sandbox[directory], "access", perSiteFiles, capacity, flushInterval ?? Never, TimeZoneInfo.Utc, _logs.CreateLogger("log"));
 
     private static AccessLogEntry Entry(string target, string? site) =>
         new(DateTime.UtcNow, IPAddress.Loopback, "GET", target, "HTTP/1.1", 200, 5, null, "test", site);
@@ -28,7 +28,7 @@ public sealed class CombinedLogWriterTests : IDisposable
         Assert.False(queue.TryEnqueue(Entry("/4", "a.test")));
 
         Assert.Equal(2, queue.Dropped);
-        Assert.True(queue.Reader.TryRead(out var first));
+        Assert.True(queue.TryDequeue(out var first));
         Assert.Equal("/1", first.Target);
         Assert.True(queue.TryEnqueue(Entry("/5", "a.test")));
         Assert.Equal(2, queue.Dropped);
@@ -50,6 +50,31 @@ public sealed class CombinedLogWriterTests : IDisposable
         Assert.All(lines, l => Assert.Equal("a.test", l.Site));
         Assert.False(writer.Queue.TryEnqueue(Entry("/late", "a.test")));
         Assert.Equal(1, writer.Queue.Dropped);
+    }
+
+    [Fact]
+    public async Task Lines_from_many_threads_are_all_written_while_the_writer_sleeps_and_wakes_between_them()
+    {
+        var writer = Writer(flushInterval: TimeSpan.FromMilliseconds(5), capacity: 1 << 20);
+        const int Producers = 8;
+        const int PerProducer = 3000;
+        await Task.WhenAll(Enumerable.Range(0, Producers).Select(p => Task.Run(async () =>
+        {
+            for (var i = 0; i < PerProducer; i++)
+            {
+                Assert.True(writer.Queue.TryEnqueue(Entry($"/{p}/{i}", "a.test")));
+                if (i % 500 == 0)
+                {
+                    await Task.Yield(); // lets the writer run dry and go to sleep now and then
+                }
+            }
+        })));
+
+        await writer.DisposeAsync();
+
+        var targets = CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Select(l => CombinedLogFormat.Parse(l).Target).ToHashSet();
+        Assert.Equal(Producers * PerProducer, targets.Count);
+        Assert.Equal(0, writer.Queue.Dropped);
     }
 
     [Fact]

@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Net.Http.Headers;
+using StaticHostApp.Sites;
+
+namespace StaticHostApp.Files;
+
+/// <summary>
+/// A site's own headers on its file responses, set from the static file middleware's <c>OnPrepareResponse</c>
+/// (which runs for 200, 206, 304, 412 and 416, HEAD included): <c>Content-Encoding</c> and <c>Vary</c> for
+/// precompressed siblings, <c>Cache-Control</c> by the site's rules, and the site's extra headers.
+/// </summary>
+internal sealed class FileResponseHeaders(SiteRules rules)
+{
+    /// <summary>Adds the headers to the response being prepared.</summary>
+    public void Apply(StaticFileResponseContext context)
+    {
+        var response = context.Context.Response;
+        var headers = response.Headers;
+        var file = context.File as SiteFileInfo;
+        bool success = response.StatusCode < 400;
+
+        if (rules.Precompressed)
+        {
+            // Whether a sibling is chosen depends on Accept-Encoding, so a cache must key on it, for the
+            // uncompressed answer too (another client's request for the same URL could have received a sibling).
+            headers.Append(HeaderNames.Vary, HeaderNames.AcceptEncoding);
+            if (success && file is { Coding: not ContentCoding.None })
+            {
+                headers.ContentEncoding = ContentCodings.HeaderValue(file.Coding);
+            }
+        }
+
+        if (success && rules.CacheControlFor(file?.Subpath ?? context.Context.Request.Path.Value ?? "/") is { } cacheControl)
+        {
+            headers.CacheControl = cacheControl;
+        }
+
+        foreach (var (name, value) in rules.Headers)
+        {
+            headers[name] = value;
+        }
+    }
+}

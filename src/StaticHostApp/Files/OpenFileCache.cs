@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using Microsoft.Win32.SafeHandles;
+using StaticHostApp.Interop;
+
+namespace StaticHostApp.Files;
+
+/// <summary>
+/// Keeps the descriptors of recently served files open, with what statx said about them, for a short validity
+/// (nginx's <c>open_file_cache</c>): a hot file then costs no <c>openat2</c>, <c>statx</c> or <c>close</c> per
+/// request. One cache per site; keyed by the request path (a precompressed sibling has its own key).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every entry was opened and checked like any file (confined beneath the root, on its descriptor), so what it
+/// serves is always a file that passed the checks. What the validity trades is freshness: for up to that long after
+/// a path changes (replaced, deleted, made unreadable, swapped for a link) requests may still get the file it named
+/// when it was opened. Only regular files that opened successfully are cached, so a file that appears is seen at
+/// once.
+/// </para>
+/// <para>
+/// The cache owns each descriptor; a request that uses one holds a reference (<see cref="System.Runtime.InteropServices.SafeHandle.DangerousAddRef"/>)
+/// until it ends, so an entry that expires or is replaced meanwhile is closed only when its last request is done.
+/// </para>
+/// </remarks>
+internal sealed class OpenFileCache(TimeSpan validity, int capacity) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly long _validityMilliseconds = (long)validity.TotalMilliseconds;
+    private bool _disposed;
+
+    /// <summary>
+    /// The cached descriptor of <paramref name="path"/>, with a reference taken for the caller (who must release it),
+    /// or false when there is none still valid.
+    /// </summary>
+    public bool TryGet(string path, out SafeFileHandle handle, out LibC.FileStatus status)
+    {
+        if (_entries.TryGetValue(path, out var entry))
+        {
+            if (Environment.TickCount64 < entry.Expires && TryAddReference(entry.Handle))
+            {
+                handle = entry.Handle;
+                status = entry.Status;
+                return true;
+            }
+
+            Remove(path, entry);
+        }
+
+        handle = null!;
+        status = default;
+        return false;
+    }
+
+    /// <summary>
+    /// Takes ownership of a freshly opened file's descriptor and takes a reference on it for the caller; false, with
+    /// nothing taken, when the cache is full of valid entries (the caller keeps owning the descriptor then).
+    /// </summary>
+    public bool TryAdd(string path, SafeFileHandle handle, LibC.FileStatus status)
+    {
+        if (_entries.Count >= capacity && !SweepExpired())
+        {
+            return false;
+        }
+
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        var entry = new Entry(handle, status, Environment.TickCount64 + _validityMilliseconds);
+        while (true)
+        {
+            if (_entries.TryGetValue(path, out var previous))
+            {
+                if (_entries.TryUpdate(path, entry, previous))
+                {
+                    previous.Handle.Dispose();
+                    break;
+                }
+            }
+            else if (_entries.TryAdd(path, entry))
+            {
+                break;
+            }
+        }
+
+        // A cache disposed meanwhile (a reload swapped the site out) must not keep what was just added.
+        if (Volatile.Read(ref _disposed))
+        {
+            Remove(path, entry);
+        }
+
+        return true;
+    }
+
+    /// <summary>Closes every cached descriptor (each one once its last request has released it).</summary>
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, true);
+        foreach (var (path, entry) in _entries)
+        {
+            Remove(path, entry);
+        }
+    }
+
+    private static bool TryAddReference(SafeFileHandle handle)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed by an eviction between the look-up and now: a miss.
+        }
+
+        return added;
+    }
+
+    /// <summary>Removes expired entries; true when that made room.</summary>
+    private bool SweepExpired()
+    {
+        long now = Environment.TickCount64;
+        foreach (var (path, entry) in _entries)
+        {
+            if (now >= entry.Expires)
+            {
+                Remove(path, entry);
+            }
+        }
+
+        return _entries.Count < capacity;
+    }
+
+    private void Remove(string path, Entry entry)
+    {
+        if (_entries.TryRemove(KeyValuePair.Create(path, entry)))
+        {
+            entry.Handle.Dispose();
+        }
+    }
+
+    private sealed record Entry(SafeFileHandle Handle, LibC.FileStatus Status, long Expires);
+}

@@ -1,0 +1,159 @@
+using System.Collections.Frozen;
+using System.Buffers;
+
+namespace StaticHostApp.Sites;
+
+/// <summary>
+/// How one site serves its files, resolved once from its <see cref="SiteOptions"/> over the server-wide defaults of
+/// <see cref="StaticHostOptions"/> and checked: what a request then reads is immutable and allocation-free.
+/// </summary>
+internal sealed class SiteRules
+{
+    private const string DefaultIndexFile = "index.html";
+
+    /// <summary>The rules of a site that sets nothing of its own, with the built-in defaults.</summary>
+    public static readonly SiteRules Default = new()
+    {
+        ServeUnknownFileTypes = false,
+        DefaultContentType = "application/octet-stream",
+        IndexFiles = [DefaultIndexFile],
+        DirectoryListing = false,
+        Precompressed = true,
+        CacheControl = [],
+        Headers = [],
+        ErrorPages = FrozenDictionary<int, string>.Empty,
+    };
+
+    /// <summary>Serve files with an unknown extension as <see cref="DefaultContentType"/>.</summary>
+    public required bool ServeUnknownFileTypes { get; init; }
+
+    /// <summary>The content type of files with an unknown extension.</summary>
+    public required string DefaultContentType { get; init; }
+
+    /// <summary>Index file names, in order.</summary>
+    public required IReadOnlyList<string> IndexFiles { get; init; }
+
+    /// <summary>List directories without an index file.</summary>
+    public required bool DirectoryListing { get; init; }
+
+    /// <summary>Serve precompressed siblings.</summary>
+    public required bool Precompressed { get; init; }
+
+    /// <summary>Cache-Control rules; the first match wins.</summary>
+    public required IReadOnlyList<(string Match, string Value)> CacheControl { get; init; }
+
+    /// <summary>Headers added to every file response.</summary>
+    public required IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; }
+
+    /// <summary>Error pages by status, as request paths inside the root.</summary>
+    public required FrozenDictionary<int, string> ErrorPages { get; init; }
+
+    /// <summary>Whether file responses need <see cref="Files.FileResponseHeaders"/> at all.</summary>
+    public bool HasFileResponseHeaders => Precompressed || CacheControl.Count > 0 || Headers.Count > 0;
+
+    /// <summary>
+    /// The <c>Cache-Control</c> value for a file requested as <paramref name="path"/>, or null. <c>*.ext</c>
+    /// matches the extension, <c>/dir/*</c> a prefix, anything else the exact path.
+    /// </summary>
+    public string? CacheControlFor(string path)
+    {
+        foreach (var (match, value) in CacheControl)
+        {
+            bool matches = match.StartsWith("*.", StringComparison.Ordinal)
+                ? path.EndsWith(match.AsSpan(1), StringComparison.OrdinalIgnoreCase)
+                : match.EndsWith('*')
+                    ? path.AsSpan().StartsWith(match.AsSpan(0, match.Length - 1), StringComparison.Ordinal)
+                    : path == match;
+            if (matches)
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Resolves a site's rules; problems are added to <paramref name="errors"/> with their configuration keys.</summary>
+    public static SiteRules Resolve(StaticHostOptions server, SiteOptions site, string key, List<string> errors)
+    {
+        const string Section = StaticHostOptions.SectionName;
+        var indexFiles = site.IndexFiles.Count > 0 ? site.IndexFiles : server.IndexFiles.Count > 0 ? server.IndexFiles : [DefaultIndexFile];
+        var indexKey = site.IndexFiles.Count > 0 ? $"{key}:IndexFiles" : $"{Section}:IndexFiles";
+        foreach (var name in indexFiles)
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Contains('/') || name.StartsWith('.'))
+            {
+                errors.Add($"{indexKey} '{name}' is not a file name (no '/', not hidden).");
+            }
+        }
+
+        var cacheControl = new List<(string, string)>();
+        var (rules, rulesKey) = site.CacheControl.Count > 0 ? (site.CacheControl, $"{key}:CacheControl") : (server.CacheControl, $"{Section}:CacheControl");
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var (match, value) = (rules[i].Match?.Trim(), rules[i].Value?.Trim());
+            if (string.IsNullOrEmpty(match) || !(match.StartsWith("*.", StringComparison.Ordinal) || match.StartsWith('/')))
+            {
+                errors.Add($"{rulesKey}:{i}:Match '{match}' must be '*.ext', '/dir/*' or an exact path starting with '/'.");
+            }
+            else if (string.IsNullOrEmpty(value))
+            {
+                errors.Add($"{rulesKey}:{i}:Value is empty.");
+            }
+            else
+            {
+                cacheControl.Add((match, value));
+            }
+        }
+
+        var headers = new Dictionary<string, string>(server.Headers, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in site.Headers)
+        {
+            headers[name] = value;
+        }
+
+        foreach (var name in headers.Keys)
+        {
+            if (name.Length == 0 || name.AsSpan().ContainsAnyExcept(HeaderNameCharacters))
+            {
+                errors.Add($"Header name '{name}' ({key}:Headers or {Section}:Headers) is not a valid HTTP header name.");
+            }
+        }
+
+        var errorPages = new Dictionary<int, string>();
+        foreach (var (pages, pagesKey) in new[] { (server.ErrorPages, $"{Section}:ErrorPages"), (site.ErrorPages, $"{key}:ErrorPages") })
+        {
+            foreach (var (status, page) in pages)
+            {
+                if (!int.TryParse(status, out var code) || code is < 400 or > 599)
+                {
+                    errors.Add($"{pagesKey}:{status} is not an error status (400-599).");
+                }
+                else if (string.IsNullOrWhiteSpace(page) || !page.StartsWith('/'))
+                {
+                    errors.Add($"{pagesKey}:{status} '{page}' must be a path inside the site's root, starting with '/'.");
+                }
+                else
+                {
+                    errorPages[code] = page;
+                }
+            }
+        }
+
+        return new SiteRules
+        {
+            ServeUnknownFileTypes = site.ServeUnknownFileTypes ?? server.ServeUnknownFileTypes,
+            DefaultContentType = site.DefaultContentType ?? server.DefaultContentType,
+            IndexFiles = [.. indexFiles],
+            DirectoryListing = site.DirectoryListing ?? server.DirectoryListing,
+            Precompressed = site.Precompressed ?? server.Precompressed,
+            CacheControl = cacheControl,
+            Headers = [.. headers],
+            ErrorPages = errorPages.ToFrozenDictionary(),
+        };
+    }
+
+    // RFC 9110 token characters.
+    private static readonly SearchValues<char> HeaderNameCharacters =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+}

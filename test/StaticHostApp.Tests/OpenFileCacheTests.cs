@@ -1,0 +1,129 @@
+using System.Net;
+using StaticHostApp.Tests.Infrastructure;
+
+namespace StaticHostApp.Tests;
+
+/// <summary>
+/// The open-file cache (<c>StaticHost:OpenFileCache</c>): off by default; when on, one descriptor per hot file is
+/// kept for the validity and then dropped, and none is left once the host stops.
+/// </summary>
+public abstract class OpenFileCacheTests : IDisposable
+{
+    private readonly ServerKind _kind;
+    private readonly SiteSandbox _sandbox = new();
+
+    private protected OpenFileCacheTests(ServerKind kind)
+    {
+        _kind = kind;
+        _sandbox.WriteFile("site/file.txt", "FIRST");
+        _sandbox.WriteFile("site/next.txt", "SECOND");
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _sandbox.Dispose();
+
+    [Fact]
+    public async Task Off_by_default_a_replaced_file_is_seen_at_once()
+    {
+        await using var host = Start(validity: null);
+        Assert.Equal("FIRST", await GetAsync(host));
+
+        File.Move(_sandbox["site/next.txt"], _sandbox["site/file.txt"], overwrite: true);
+
+        Assert.Equal("SECOND", await GetAsync(host));
+        Assert.Empty(DescriptorsOf("file.txt"));
+    }
+
+    [Fact]
+    public async Task A_cached_file_keeps_one_descriptor_for_every_request_and_none_after_stop()
+    {
+        var path = _sandbox["site/file.txt"];
+        await using (var host = Start(validity: "00:05:00"))
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                Assert.Equal("FIRST", await GetAsync(host));
+            }
+
+            Assert.Single(DescriptorsOf(path));
+
+            // Within the validity the cached file is what is served, even though the path now names another file.
+            File.Move(_sandbox["site/next.txt"], path, overwrite: true);
+            Assert.Equal("FIRST", await GetAsync(host));
+        }
+
+        Assert.Empty(DescriptorsOf(path + " (deleted)").Concat(DescriptorsOf(path)));
+    }
+
+    [Fact]
+    public async Task After_the_validity_a_changed_path_is_seen()
+    {
+        await using var host = Start(validity: "00:00:00.100");
+        Assert.Equal("FIRST", await GetAsync(host));
+
+        File.Move(_sandbox["site/next.txt"], _sandbox["site/file.txt"], overwrite: true);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        string body;
+        while ((body = await GetAsync(host)) != "SECOND")
+        {
+            Assert.Equal("FIRST", body);
+            Assert.True(DateTime.UtcNow < deadline, "the replaced file was never served");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public void Invalid_cache_settings_fail_start_up()
+    {
+        var exception = Assert.ThrowsAny<Exception>(() =>
+            Start(validity: "00:00:01", configure: s => s.With("StaticHost:OpenFileCache:MaxFiles", "0")).DisposeAsync().AsTask().GetAwaiter().GetResult());
+        Assert.Contains("StaticHost:OpenFileCache", exception.ToString(), StringComparison.Ordinal);
+    }
+
+    private static List<string> DescriptorsOf(string target)
+    {
+        var found = new List<string>();
+        foreach (var link in Directory.GetFiles("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(link).LinkTarget is { } pointsTo && (pointsTo == target || pointsTo.EndsWith("/" + target, StringComparison.Ordinal)))
+                {
+                    found.Add(pointsTo);
+                }
+            }
+            catch (IOException)
+            {
+                // Closed while being listed.
+            }
+        }
+
+        return found;
+    }
+
+    private RunningHost Start(string? validity, Action<Settings>? configure = null)
+    {
+        var settings = new Settings().Site(_sandbox["site"], "cache.test");
+        if (validity is not null)
+        {
+            settings.With("StaticHost:OpenFileCache:Validity", validity);
+        }
+
+        configure?.Invoke(settings);
+        return RunningHost.Start(_kind, _sandbox.Path, settings);
+    }
+
+    private static async Task<string> GetAsync(RunningHost host)
+    {
+        using var response = await host.GetAsync("/file.txt", "cache.test");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>On the in-memory TestServer.</summary>
+    public sealed class OnTestServer() : OpenFileCacheTests(ServerKind.TestServer);
+
+    /// <summary>On real Kestrel over the epoll transport.</summary>
+    public sealed class OnKestrel() : OpenFileCacheTests(ServerKind.Kestrel);
+}
