@@ -24,28 +24,34 @@ internal sealed class EpollRegistration
 {
     private readonly EpollThread _thread;
     private readonly FileDescriptorHandle _descriptor;
-    private bool _inSet;
+    private uint _applied;  // what the kernel's set holds for the descriptor; 0: not in the set
+    private bool _queued;   // waiting in the loop's list of interest changes
 
-    private EpollRegistration(EpollThread thread, FileDescriptorHandle descriptor, ulong token, uint interest)
+    private EpollRegistration(EpollThread thread, IEpollHandler handler, FileDescriptorHandle descriptor, ulong token, uint interest)
     {
         _thread = thread;
+        Handler = handler;
         _descriptor = descriptor;
         Token = token;
         Interest = interest;
-        _inSet = true;
+        _applied = interest;
     }
 
     /// <summary>The user data of this descriptor's events; never 0.</summary>
     public ulong Token { get; }
 
-    /// <summary>The events the descriptor is watched for; 0 when it is out of the set.</summary>
+    /// <summary>Who the descriptor's events (and any failure to apply an interest change) go to.</summary>
+    public IEpollHandler Handler { get; }
+
+    /// <summary>The events the descriptor should be watched for (applied before the loop next waits); 0: out of the set.</summary>
     public uint Interest { get; private set; }
 
     public bool IsClosed { get; private set; }
 
     /// <summary>
     /// Adds <paramref name="descriptor"/> to <paramref name="thread"/>'s set for <paramref name="interest"/>, its events
-    /// going to <paramref name="handler"/>. On failure nothing stays registered and the descriptor is still the caller's.
+    /// going to <paramref name="handler"/>, at once. On failure nothing stays registered and the descriptor is still
+    /// the caller's.
     /// </summary>
     public static EpollRegistration Add(EpollThread thread, IEpollHandler handler, FileDescriptorHandle descriptor, uint interest)
     {
@@ -58,42 +64,55 @@ internal sealed class EpollRegistration
             throw NativeErrors.ToSocketException(errno, "epoll_ctl(ADD)");
         }
 
-        return new EpollRegistration(thread, descriptor, token, interest);
+        return new EpollRegistration(thread, handler, descriptor, token, interest);
     }
 
     /// <summary>
-    /// Watches the descriptor for <paramref name="interest"/>. 0 takes it out of the set entirely: epoll reports
-    /// EPOLLHUP and EPOLLERR whatever the mask, and a level-triggered socket that waits for nothing would otherwise
-    /// wake the loop on every turn.
+    /// Watches the descriptor for <paramref name="interest"/> from the loop's next wait on; 0 takes it out of the set
+    /// entirely (epoll reports EPOLLHUP and EPOLLERR whatever the mask, and a level-triggered socket that waits for
+    /// nothing would otherwise wake the loop on every turn). Changes are applied once per turn, just before the wait,
+    /// so a send that waits for EPOLLOUT turn after turn costs no epoll_ctl at all, and a handler may be told of
+    /// events it no longer wants until then.
     /// </summary>
     public void SetInterest(uint interest)
     {
         AssertOnLoop();
-        if (IsClosed || (interest == Interest && (_inSet || interest == 0)))
+        if (IsClosed)
         {
             return;
         }
 
-        if (interest == 0)
+        Interest = interest;
+        if (!_queued && interest != _applied)
+        {
+            _queued = true;
+            _thread.QueueInterestChange(this);
+        }
+    }
+
+    /// <summary>Makes the kernel's set match <see cref="Interest"/>. Called by the loop before it waits.</summary>
+    public void ApplyInterest()
+    {
+        AssertOnLoop();
+        _queued = false;
+        if (IsClosed || Interest == _applied)
+        {
+            return;
+        }
+
+        if (Interest == 0)
         {
             if (!_thread.Control(EPOLL_CTL_DEL, _descriptor.Fd, 0, 0))
             {
                 NativeErrors.ThrowLast("epoll_ctl(DEL)");
             }
-
-            _inSet = false;
         }
-        else
+        else if (!_thread.Control(_applied != 0 ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, _descriptor.Fd, Interest, Token))
         {
-            if (!_thread.Control(_inSet ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, _descriptor.Fd, interest, Token))
-            {
-                NativeErrors.ThrowLast(_inSet ? "epoll_ctl(MOD)" : "epoll_ctl(ADD)");
-            }
-
-            _inSet = true;
+            NativeErrors.ThrowLast(_applied != 0 ? "epoll_ctl(MOD)" : "epoll_ctl(ADD)");
         }
 
-        Interest = interest;
+        _applied = Interest;
     }
 
     /// <summary>Takes the descriptor out of the set, forgets its token (later events in this batch find nothing) and closes it. Idempotent.</summary>
@@ -106,11 +125,11 @@ internal sealed class EpollRegistration
         }
 
         IsClosed = true;
-        if (_inSet)
+        if (_applied != 0)
         {
-            // Best effort: if it fails the descriptor was not in the set anyway.
+            // At once, before close(2). Best effort: if it fails the descriptor was not in the set anyway.
             _ = _thread.TryControl(EPOLL_CTL_DEL, _descriptor.Fd, 0, 0);
-            _inSet = false;
+            _applied = 0;
         }
 
         Interest = 0;

@@ -29,7 +29,7 @@ namespace EpollTransport.Internal;
 /// They write it only when the loop has announced it may be about to sleep, so a busy loop costs producers nothing.
 /// </para>
 /// </remarks>
-internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
+internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
 {
     private const int MaxEventsPerWait = 256;
 
@@ -40,8 +40,8 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
     private readonly EpollEventBuffer _events = new(MaxEventsPerWait);
     private readonly HandlerTable _handlers = new();
     private readonly ConcurrentQueue<WorkItem> _workQueue = new();
-    private readonly List<Timer> _timers = [];
-    private readonly List<Timer> _dueTimers = [];
+    private List<EpollRegistration> _interestChanges = [];
+    private List<EpollRegistration> _applyingInterestChanges = [];
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -153,10 +153,6 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
     /// <summary>The handlers of the descriptors in this loop's set, by token. Used by <see cref="EpollRegistration"/> only.</summary>
     internal HandlerTable Handlers => _handlers;
 
-    /// <summary>Runs <paramref name="action"/> on the loop after <paramref name="delayMilliseconds"/>.</summary>
-    public void AddTimer(int delayMilliseconds, Action<object?> action, object? state) =>
-        _timers.Add(new Timer(Environment.TickCount64 + delayMilliseconds, action, state));
-
     /// <summary>Stops the loop, closes every handler still registered and releases the epoll resources.</summary>
     public Task StopAsync()
     {
@@ -176,6 +172,9 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
 
         return _stopped.Task;
     }
+
+    /// <summary>epoll_ctl calls made on this loop so far (for tests). Written by the loop only.</summary>
+    internal long ControlCalls { get; private set; }
 
     /// <summary>True once the loop has stopped because epoll_wait failed; such a thread is given no new connections.</summary>
     public bool IsFaulted => Volatile.Read(ref _faulted);
@@ -200,6 +199,7 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
     internal bool Control(int operation, int fd, uint events, ulong token)
     {
         ObjectDisposedException.ThrowIf(_released, this);
+        ControlCalls++;
         if (operation == EPOLL_CTL_ADD && _injectedAddErrno != 0)
         {
             Marshal.SetLastPInvokeError(_injectedAddErrno);
@@ -250,6 +250,7 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
             {
                 RunQueuedWork();
                 int timeout = RunDueTimers();
+                ApplyInterestChanges();
 
                 // Announce a possible sleep, then look at the queue once more: a producer that enqueued before
                 // seeing the flag is caught by this check, one that enqueued after it will write the eventfd.
@@ -315,6 +316,32 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
         }
     }
 
+    /// <summary>Queues <paramref name="registration"/> to have its interest applied before the loop next waits.</summary>
+    internal void QueueInterestChange(EpollRegistration registration) => _interestChanges.Add(registration);
+
+    /// <summary>Applies this turn's interest changes, each once, whatever happened to it in between.</summary>
+    private void ApplyInterestChanges()
+    {
+        // A handler faulted here may queue changes of its own while closing: they are applied in the next pass.
+        while (_interestChanges.Count > 0)
+        {
+            (_interestChanges, _applyingInterestChanges) = (_applyingInterestChanges, _interestChanges);
+            foreach (var registration in _applyingInterestChanges)
+            {
+                try
+                {
+                    registration.ApplyInterest();
+                }
+                catch (Exception ex)
+                {
+                    Fault(registration.Handler, ex);
+                }
+            }
+
+            _applyingInterestChanges.Clear();
+        }
+    }
+
     private void Dispatch(IEpollHandler? handler, uint events)
     {
         if (handler is null)
@@ -369,47 +396,6 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
         }
     }
 
-    /// <summary>Fires due timers; returns the epoll_wait timeout until the next one (-1: none).</summary>
-    private int RunDueTimers()
-    {
-        if (_timers.Count == 0)
-        {
-            return -1;
-        }
-
-        // Take the due ones out first: their actions may add new timers.
-        long now = Environment.TickCount64;
-        for (int i = _timers.Count - 1; i >= 0; i--)
-        {
-            if (_timers[i].DueTicks <= now)
-            {
-                _dueTimers.Add(_timers[i]);
-                _timers.RemoveAt(i);
-            }
-        }
-
-        foreach (var timer in _dueTimers)
-        {
-            try
-            {
-                timer.Action(timer.State);
-            }
-            catch (Exception ex)
-            {
-                TransportLog.LoopError(_logger, Index, ex);
-            }
-        }
-
-        _dueTimers.Clear();
-        long next = long.MaxValue;
-        foreach (var timer in _timers)
-        {
-            next = Math.Min(next, timer.DueTicks);
-        }
-
-        return next == long.MaxValue ? -1 : (int)Math.Clamp(next - Environment.TickCount64, 0, int.MaxValue);
-    }
-
     private void DrainToThreadPool()
     {
         while (_workQueue.TryDequeue(out var item))
@@ -445,5 +431,4 @@ internal sealed unsafe class EpollThread : PipeScheduler, IEpollHandler
 
     private readonly record struct WorkItem(Action<object?> Action, object? State);
 
-    private readonly record struct Timer(long DueTicks, Action<object?> Action, object? State);
 }
