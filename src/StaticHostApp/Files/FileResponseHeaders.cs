@@ -23,11 +23,7 @@ internal sealed class FileResponseHeaders(SiteRules rules)
         {
             // Whether a sibling is chosen depends on Accept-Encoding, so a cache must key on it, for the
             // uncompressed answer too (another client's request for the same URL could have received a sibling).
-            headers.Append(HeaderNames.Vary, HeaderNames.AcceptEncoding);
-            if (success && file is { Coding: not ContentCoding.None })
-            {
-                headers.ContentEncoding = ContentCodings.HeaderValue(file.Coding);
-            }
+            ApplyCoding(headers, success && file is not null ? file.Coding : ContentCoding.None);
         }
 
         if (success && rules.CacheControlFor(file?.Subpath ?? context.Context.Request.Path.Value ?? "/") is { } cacheControl)
@@ -38,6 +34,19 @@ internal sealed class FileResponseHeaders(SiteRules rules)
         foreach (var (name, value) in rules.Headers)
         {
             headers[name] = value;
+        }
+    }
+
+    /// <summary>
+    /// <c>Vary: Accept-Encoding</c>, and <c>Content-Encoding</c> when <paramref name="coding"/> is a sibling's: the
+    /// headers of any response whose body may be a precompressed sibling.
+    /// </summary>
+    public static void ApplyCoding(IHeaderDictionary headers, ContentCoding coding)
+    {
+        headers.Append(HeaderNames.Vary, HeaderNames.AcceptEncoding);
+        if (coding != ContentCoding.None)
+        {
+            headers.ContentEncoding = ContentCodings.HeaderValue(coding);
         }
     }
 }

@@ -16,8 +16,6 @@ internal static unsafe partial class LibC
     public const int EACCES = 13;
     public const int EXDEV = 18;
     public const int ENOTDIR = 20;
-    public const int ENFILE = 23;
-    public const int EMFILE = 24;
     public const int ENAMETOOLONG = 36;
     public const int ENOSYS = 38;
     public const int ELOOP = 40;

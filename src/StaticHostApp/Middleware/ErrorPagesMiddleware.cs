@@ -1,7 +1,6 @@
 using System.Collections.Frozen;
 using EpollTransport;
 using Microsoft.AspNetCore.StaticFiles;
-using Microsoft.Net.Http.Headers;
 using StaticHostApp.Files;
 
 namespace StaticHostApp.Middleware;
@@ -49,8 +48,7 @@ internal sealed partial class ErrorPagesMiddleware(
         response.ContentLength = file.Length;
         if (file.Coding != ContentCoding.None)
         {
-            response.Headers.ContentEncoding = ContentCodings.HeaderValue(file.Coding);
-            response.Headers.Append(HeaderNames.Vary, HeaderNames.AcceptEncoding);
+            FileResponseHeaders.ApplyCoding(response.Headers, file.Coding);
         }
 
         if (!HttpMethods.IsHead(context.Request.Method))

@@ -5,9 +5,5 @@ namespace StaticHostApp.Sites;
 /// <param name="Hosts">Normalised host names (see <see cref="HostName"/>).</param>
 /// <param name="Root">The absolute root directory, as configured (symbolic links not resolved).</param>
 /// <param name="RedirectToHttps">Whether plain-HTTP requests are redirected to HTTPS.</param>
-/// <param name="Rules">How the site serves files (index names, caching, headers, error pages, ...); null for the defaults.</param>
-internal sealed record SiteDefinition(string Name, IReadOnlyList<string> Hosts, string Root, bool RedirectToHttps = false, SiteRules? Rules = null)
-{
-    /// <summary>The site's rules, the defaults when none were given.</summary>
-    public SiteRules Rules { get; init; } = Rules ?? SiteRules.Default;
-}
+/// <param name="Rules">How the site serves files (index names, caching, headers, error pages, ...), resolved over the server's defaults.</param>
+internal sealed record SiteDefinition(string Name, IReadOnlyList<string> Hosts, string Root, bool RedirectToHttps, SiteRules Rules);

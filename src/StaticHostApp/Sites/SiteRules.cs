@@ -11,19 +11,6 @@ internal sealed class SiteRules
 {
     private const string DefaultIndexFile = "index.html";
 
-    /// <summary>The rules of a site that sets nothing of its own, with the built-in defaults.</summary>
-    public static readonly SiteRules Default = new()
-    {
-        ServeUnknownFileTypes = false,
-        DefaultContentType = "application/octet-stream",
-        IndexFiles = [DefaultIndexFile],
-        DirectoryListing = false,
-        Precompressed = true,
-        CacheControl = [],
-        Headers = [],
-        ErrorPages = FrozenDictionary<int, string>.Empty,
-    };
-
     /// <summary>Serve files with an unknown extension as <see cref="DefaultContentType"/>.</summary>
     public required bool ServeUnknownFileTypes { get; init; }
 

@@ -18,14 +18,14 @@ internal sealed class ConformanceServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ConformanceServer(WebApplication app, RecordingLoggerProvider logs)
+    private ConformanceServer(WebApplication app, LogRecorder logs)
     {
         _app = app;
         Logs = logs;
         ErrorTypes = new ErrorTypeRecorder(app.Services);
     }
 
-    public RecordingLoggerProvider Logs { get; }
+    public LogRecorder Logs { get; }
 
     public ErrorTypeRecorder ErrorTypes { get; }
 
@@ -46,7 +46,7 @@ internal sealed class ConformanceServer : IAsyncDisposable
         Action<KestrelServerOptions>? configureKestrel = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        var logs = new RecordingLoggerProvider();
+        var logs = new LogRecorder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
         builder.Logging.AddProvider(logs);

@@ -3,23 +3,43 @@ using Microsoft.Extensions.Logging;
 
 namespace EpollTransport.Tests.Infrastructure;
 
-/// <summary>Captures the transport's log events so tests can wait for and count them.</summary>
+/// <summary>
+/// Records every log entry of every category, so a test can assert what an operator would see
+/// (<see cref="AboveDebug"/>), and lets tests wait for and count the transport's own events.
+/// </summary>
 internal sealed class LogRecorder : ILoggerProvider
 {
-    private readonly ConcurrentQueue<(string Category, EventId EventId, string Message)> _entries = new();
+    private const string TransportCategory = "EpollTransport";
+
+    // Every request announces itself at Information in these categories (host start and stop, request start and
+    // finish, endpoint and file served); they are the normal flow, not a report about a connection.
+    private static readonly string[] s_requestFlowCategories =
+    [
+        "Microsoft.Hosting.Lifetime",
+        "Microsoft.AspNetCore.Hosting.Diagnostics",
+        "Microsoft.AspNetCore.Routing",
+        "Microsoft.AspNetCore.StaticFiles",
+        "Microsoft.AspNetCore.Http.Result",
+    ];
+
+    private readonly ConcurrentQueue<LogEntry> _entries = new();
     private readonly List<(Func<EventId, bool> Match, TaskCompletionSource Signal)> _waiters = [];
     private readonly Lock _gate = new();
 
-    public IReadOnlyList<(string Category, EventId EventId, string Message)> Entries => _entries.ToList();
+    /// <summary>The transport's own entries.</summary>
+    public IReadOnlyList<LogEntry> Entries => _entries.Where(e => e.Category == TransportCategory).ToList();
 
-    public int Count(string eventName) => _entries.Count(e => e.EventId.Name == eventName);
+    /// <summary>Entries an operator would see with the usual Information/Warning filters: anything above Debug.</summary>
+    public IReadOnlyList<LogEntry> AboveDebug => _entries.Where(e => e.Level > LogLevel.Debug && !IsRequestFlow(e)).ToList();
+
+    public int Count(string eventName) => _entries.Count(e => e.Category == TransportCategory && e.EventId.Name == eventName);
 
     /// <summary>Completes when an event with <paramref name="eventName"/> has been logged (possibly already).</summary>
     public Task WaitForAsync(string eventName)
     {
         lock (_gate)
         {
-            if (_entries.Any(e => e.EventId.Name == eventName))
+            if (Count(eventName) > 0)
             {
                 return Task.CompletedTask;
             }
@@ -52,11 +72,20 @@ internal sealed class LogRecorder : ILoggerProvider
     {
     }
 
-    private void Add(string category, EventId eventId, string message)
+    private static bool IsRequestFlow(LogEntry entry) =>
+        entry.Level == LogLevel.Information && s_requestFlowCategories.Any(prefix => entry.Category.StartsWith(prefix, StringComparison.Ordinal));
+
+    private void Add(LogEntry entry)
     {
         lock (_gate)
         {
-            _entries.Enqueue((category, eventId, message));
+            _entries.Enqueue(entry);
+            if (entry.Category != TransportCategory)
+            {
+                return;
+            }
+
+            var eventId = entry.EventId;
             for (int i = _waiters.Count - 1; i >= 0; i--)
             {
                 if (_waiters[i].Match(eventId))
@@ -75,12 +104,12 @@ internal sealed class LogRecorder : ILoggerProvider
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (category == "EpollTransport")
-            {
-                recorder.Add(category, eventId, formatter(state, exception));
-            }
-        }
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            recorder.Add(new LogEntry(category, logLevel, eventId, formatter(state, exception), exception));
     }
+}
+
+internal sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception)
+{
+    public override string ToString() => $"{Level} {Category}[{EventId.Id}] {Message} {Exception}";
 }
