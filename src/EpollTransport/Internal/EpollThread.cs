@@ -93,9 +93,13 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
 
         IoVectors = (Libc.IoVector*)NativeMemory.Alloc(IOV_MAX, (nuint)sizeof(Libc.IoVector));
         _thread = new Thread(Run) { Name = $"epoll-{index}", IsBackground = true };
+        ApplicationQueue = new ApplicationWorkQueue(this);
     }
 
     public int Index { get; }
+
+    /// <summary>Where the application side of this thread's connections runs in thread-pool scheduling mode.</summary>
+    public ApplicationWorkQueue ApplicationQueue { get; }
 
     public required EpollLoopMetrics Metrics { get; init; }
 
@@ -251,6 +255,7 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
                 RunQueuedWork();
                 int timeout = RunDueTimers();
                 ApplyInterestChanges();
+                ApplicationQueue.PostIfQueued();
 
                 // Announce a possible sleep, then look at the queue once more: a producer that enqueued before
                 // seeing the flag is caught by this check, one that enqueued after it will write the eventfd.
@@ -258,6 +263,11 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
                 if (!_workQueue.IsEmpty || _stopRequested)
                 {
                     timeout = 0;
+                }
+                else if (ApplicationQueue.HasQueuedWork)
+                {
+                    // Wake up in time to notice an application continuation that blocks the ones behind it.
+                    timeout = StallCheckTimeout(timeout);
                 }
 
                 int count = _injectedWaitErrno == 0 ? Libc.EpollWait(_epoll.Fd, _events.Pointer, _events.Capacity, timeout) : InjectedWaitFailure();
@@ -275,10 +285,14 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
                     throw NativeErrors.ToSocketException(errno, "epoll_wait");
                 }
 
+                ApplicationQueue.RescueIfStalled();
                 for (int i = 0; i < count; i++)
                 {
                     Dispatch(_handlers.Get(_events.GetData(i)), _events.GetEvents(i));
                 }
+
+                // One thread-pool work item for all the requests this turn received.
+                ApplicationQueue.PostIfQueued();
             }
         }
         catch (Exception ex)
@@ -310,10 +324,19 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
 
             Interlocked.Exchange(ref _exited, 1);
             RunQueuedWork();
+
+            // What the closing handed to the application (failed reads and writes) must still reach it.
+            ApplicationQueue.PostIfQueued();
             ReleaseResources();
             DrainToThreadPool();
             _stopped.TrySetResult();
         }
+    }
+
+    private static int StallCheckTimeout(int timeout)
+    {
+        int stallCheck = (int)Math.Ceiling(ApplicationWorkQueue.StallTimeout.TotalMilliseconds);
+        return timeout < 0 ? stallCheck : Math.Min(timeout, stallCheck);
     }
 
     /// <summary>Queues <paramref name="registration"/> to have its interest applied before the loop next waits.</summary>

@@ -20,19 +20,19 @@ internal sealed class EpollTransportContext
         Threads = threads;
         Metrics = metrics;
 
-        var applicationScheduler = options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline
-            ? PipeScheduler.Inline
-            : PipeScheduler.ThreadPool;
+        bool inline = options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline;
+        PipeScheduler ApplicationScheduler(EpollThread thread) => inline ? PipeScheduler.Inline : thread.ApplicationQueue;
         long maxRead = options.MaxReadBufferSize ?? 0;
         long maxWrite = options.MaxWriteBufferSize ?? 0;
         FileWindow = maxWrite > 0 ? maxWrite : 64 * 1024;
         int segmentSize = memoryPool.MaxBufferSize > 0 ? memoryPool.MaxBufferSize : 4096;
 
         // The transport's side of both pipes is scheduled on the connection's epoll thread: resuming a paused
-        // read and picking up an application flush are loop work. The application's side uses the chosen mode.
+        // read and picking up an application flush are loop work. The application's side uses the chosen mode:
+        // inline on the loop, or the thread pool through the thread's batching queue.
         _inputOptions = Array.ConvertAll(threads, thread => new PipeOptions(
             memoryPool,
-            readerScheduler: applicationScheduler,
+            readerScheduler: ApplicationScheduler(thread),
             writerScheduler: thread,
             pauseWriterThreshold: maxRead,
             resumeWriterThreshold: maxRead / 2,
@@ -41,7 +41,7 @@ internal sealed class EpollTransportContext
         _outputOptions = Array.ConvertAll(threads, thread => new PipeOptions(
             memoryPool,
             readerScheduler: thread,
-            writerScheduler: applicationScheduler,
+            writerScheduler: ApplicationScheduler(thread),
             pauseWriterThreshold: maxWrite,
             resumeWriterThreshold: maxWrite / 2,
             minimumSegmentSize: segmentSize,

@@ -17,6 +17,10 @@ public static class Transports
 {
     public static TheoryData<TransportUnderTest> All => new(Enum.GetValues<TransportUnderTest>());
 
+    /// <summary>The transports that run the application on the thread pool (all but epoll's Inline mode).</summary>
+    public static TheoryData<TransportUnderTest> ThreadPoolScheduled =>
+        new(Enum.GetValues<TransportUnderTest>().Where(transport => transport != TransportUnderTest.EpollInline));
+
     /// <summary>Applies the transport's options; null for Sockets, which does not use the epoll transport at all.</summary>
     internal static Action<EpollTransportOptions>? EpollOptions(TransportUnderTest transport) => transport switch
     {
