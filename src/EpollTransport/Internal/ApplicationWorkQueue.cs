@@ -62,9 +62,11 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
             // Posted once per loop turn, after every ready socket has been read.
             _queuedByLoop = true;
         }
-        else
+        else if (!Post())
         {
-            Post();
+            // A work item is already posted or running. If it is stuck in a blocking continuation, only the loop
+            // can notice, and it may be asleep with no timeout (it saw nothing queued): let it look.
+            _thread.WakeIfSleeping();
         }
     }
 
@@ -74,7 +76,7 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
         if (_queuedByLoop)
         {
             _queuedByLoop = false;
-            Post();
+            _ = Post();
         }
     }
 
@@ -98,14 +100,18 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
         }
     }
 
-    private void Post()
+    /// <summary>Posts the work item unless it is already posted or running; true when this call posted it.</summary>
+    private bool Post()
     {
         // A full fence after the enqueue, paired with the one in Execute: either this sees 0 and posts, or the
         // work item still running sees the new continuation.
-        if (Interlocked.CompareExchange(ref _posted, 1, 0) == 0)
+        if (Interlocked.CompareExchange(ref _posted, 1, 0) != 0)
         {
-            System.Threading.ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            return false;
         }
+
+        System.Threading.ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        return true;
     }
 
     void IThreadPoolWorkItem.Execute()

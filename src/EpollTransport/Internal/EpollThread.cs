@@ -219,7 +219,8 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
     /// <summary>As <see cref="Control"/>, but false instead of an exception once the epoll instance is released.</summary>
     internal bool TryControl(int operation, int fd, uint events, ulong token) => !_released && Control(operation, fd, events, token);
 
-    private void WakeIfSleeping()
+    /// <summary>Wakes the loop if it may be blocked in <c>epoll_wait</c>; costs nothing while it is busy.</summary>
+    internal void WakeIfSleeping()
     {
         if (Volatile.Read(ref _mayBeSleeping) == 1 && Interlocked.Exchange(ref _mayBeSleeping, 0) == 1)
         {
