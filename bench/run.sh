@@ -23,9 +23,12 @@
 #                     inactive=20s and open_file_cache_valid 5s
 #
 # Duration: each .NET server runs two instances per round (StaticHostApp for the static workloads, PlaintextApp for
-# the plaintext ones), each warmed up for 45 s; each workload costs a 3 s warm-up plus --duration. A full run is
-# about 3 x (3 x (90 + 9 x 13) + 45 + 9 x 13) s = 38 min of rounds plus about 9 min of syscall/memory phase.
-# --rounds 1 --duration 5 takes about 20 minutes; --workloads plaintext,plaintext-pipe16 about 17 minutes.
+# the plaintext ones), each warmed up for 45 s; nginx one; each workload costs a 3 s warm-up plus --duration. A full
+# run is about 3 rounds x (3 x (2 x 45 + 9 x 13 + 6) + 45 + 9 x 13) s = 40 min, plus about 9 min of syscall and
+# memory phase (a fresh, warmed-up instance each) and 1 min of publishing: about 50 minutes. Shorter:
+#   --rounds 1 --duration 5                                   about 20 minutes
+#   --workloads plaintext,plaintext-pipe16                    about 20 minutes (--rounds 1 --duration 5: 10)
+#   --quick                                                   about 5 minutes
 #
 # Environment:
 #   BENCH_PORT_BASE   first of the five 127.0.0.1 ports used (default 18080)
@@ -142,7 +145,7 @@ declare -A WORKLOAD=(
   [13b-pipe16]="static /13B.txt 64 16"
 )
 declare -A WORKLOAD_LABEL=(
-  [plaintext]="plaintext (13 B, no middleware)" [plaintext-pipe16]="plaintext, pipelined x16"
+  [plaintext]="plaintext" [plaintext-pipe16]="plaintext, pipelined x16"
   [13b]="13 B" [4k]="4 KiB" [64k]="64 KiB" [1m]="1 MiB" [16m]="16 MiB"
   [4k-c1000]="4 KiB, 1000 conns" [13b-pipe16]="13 B, pipelined x16"
 )
