@@ -347,7 +347,7 @@ app_common_args() { # port
     --Logging:LogLevel:Microsoft.AspNetCore=Warning
 }
 
-# PROBE_PATH: the path start_server requests to know a server is ready (a static file, or /plaintext).
+# probe_path: what start_server requests to know a server is ready (a static file, or /plaintext).
 # SERVER_PID is the process-group leader (dotnet, or nginx's master).
 start_server() { # name app (static|plaintext; nginx serves both from one instance)
   local name=$1 app=$2 port=${SERVER_PORT[$1]} probe_path=/13B.txt

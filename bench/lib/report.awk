@@ -207,8 +207,11 @@ END {
     if (ANYALLOC) {
         print "## Allocated bytes per request (GC allocation delta over the counted run; median over rounds)" > md
         print "" > md
+        # Then each epoll server's median against Sockets' (the goal: at or below 1).
         line = "| Workload |"; sep = "| --- |"
         for (j = 1; j <= nserv; j++) if (S[j] != "nginx") { line = line " " SL[S[j]] " |"; sep = sep " ---: |" }
+        if ("sockets" in RUNNING)
+            for (j = 1; j <= nserv; j++) if (S[j] != "nginx" && S[j] != "sockets") { line = line " " SL[S[j]] " / Sockets |"; sep = sep " ---: |" }
         print line > md; print sep > md
         for (i = 1; i <= nwork; i++) {
             w = W[i]; line = "| " WL[w] " |"
@@ -216,6 +219,15 @@ END {
                 if (S[j] == "nginx") continue
                 n = collect(ALLOC, w SUBSEP S[j])
                 line = line " " (n == 0 ? "–" : thousands(median_of(n)) (n > 1 ? " (" thousands(V[1]) "–" thousands(V[n]) ")" : "")) " |"
+            }
+            if ("sockets" in RUNNING) {
+                base = med(ALLOC, w SUBSEP "sockets")
+                for (j = 1; j <= nserv; j++) {
+                    if (S[j] == "nginx" || S[j] == "sockets") continue
+                    a = med(ALLOC, w SUBSEP S[j])
+                    line = line " " ((a == "" || base == "" || base <= 0) ? "–" : sprintf("%.2f", a / base)) " |"
+                    if (a != "" && base != "" && base > 0) csvrow("allocation", w, S[j] "/sockets", "", "allocated_bytes_ratio_median", sprintf("%.4f", a / base))
+                }
             }
             print line > md
         }
