@@ -11,7 +11,8 @@
 #   --warmup S        seconds of load right after a server starts (default 45: tiered JIT settles late)
 #   --workloads LIST  comma-separated subset of 13B,4KiB,64KiB,1MiB,16MiB,plaintext,plaintext-pipe16
 #                     (default 13B,4KiB,1MiB); plaintext = PlaintextApp's 13 B "Hello, World!", plaintext-pipe16 the
-#                     same pipelined 16 deep (bench/lua/pipeline.lua); both need bench/PlaintextApp in both commits
+#                     same pipelined 16 deep (bench/lua/pipeline.lua); a commit without bench/PlaintextApp (older
+#                     than it) is built with this checkout's copy of it, against that commit's transport
 #   --mode MODE       ApplicationSchedulingMode: ThreadPool (default) or Inline
 #   --base-args ARGS  extra arguments for the base build's apps (space-separated; PlaintextApp ignores StaticHost
 #                     keys, both read EpollTransport ones)
@@ -88,12 +89,14 @@ publish() { # rev
   dir="$WORK/$commit"
   ((${#plaintext_loads[@]})) && [[ ! -f $dir/plaintext/PlaintextApp.dll ]] && need_plaintext=1
   if [[ ! -f $dir/app/StaticHostApp.dll ]] || ((need_plaintext)); then
-    if ((need_plaintext)) && ! git -C "$REPO_DIR" cat-file -e "$commit:bench/PlaintextApp/PlaintextApp.csproj" 2>/dev/null; then
-      echo "compare.sh: commit $commit has no bench/PlaintextApp; the plaintext workloads need it in both commits" >&2
-      exit 2
-    fi
     rm -rf "$dir/src"
     git -C "$REPO_DIR" worktree add --detach -q "$dir/src" "$commit"
+    if ((need_plaintext)) && [[ ! -f $dir/src/bench/PlaintextApp/PlaintextApp.csproj ]]; then
+      # The app only needs UseEpollTransport() and the EpollTransport configuration section, which older commits have.
+      log "$commit has no bench/PlaintextApp: building this checkout's copy against its transport"
+      mkdir -p "$dir/src/bench/PlaintextApp"
+      cp "$BENCH_DIR/PlaintextApp/PlaintextApp.csproj" "$BENCH_DIR/PlaintextApp/Program.cs" "$dir/src/bench/PlaintextApp/"
+    fi
     dotnet publish "$dir/src/src/StaticHostApp" -c Release -o "$dir/app" >"$dir/publish.log" 2>&1 ||
       { tail -20 "$dir/publish.log" >&2; git -C "$REPO_DIR" worktree remove --force "$dir/src"; exit 1; }
     if ((need_plaintext)); then
