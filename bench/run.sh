@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark: StaticHostApp on the epoll transport (ThreadPool and Inline scheduling) against the same app on
-# Kestrel's Sockets transport and against nginx, all serving the same static files on 127.0.0.1.
+# Kestrel's Sockets transport and against nginx, all serving the same static files on 127.0.0.1; and the plaintext
+# workloads: bench/PlaintextApp ("Hello, World!", 13 B, no middleware) on the same three .NET servers, with nginx's
+# `return 200 "Hello, World!"` as a reference.
 #
 #   bench/setup.sh              # once: wrk, nginx, strace, gnuplot, taskset, cc (Debian packages)
-#   bench/run.sh                # full run: 3 rounds of 10 s per workload and server, ~30 minutes
-#   bench/run.sh --quick        # smoke check: 1 round of 2 s runs, < 3 minutes; results go to bench/scratch/results
+#   bench/run.sh                # full run: 3 rounds of 10 s per workload and server, about 50 minutes
+#   bench/run.sh --quick        # smoke check: 1 round of 2 s runs, about 5 minutes; results go to bench/scratch/results
 #
 # Options (after --quick, which only changes the defaults):
 #   --rounds N        rounds of the throughput matrix (default 3, quick 1)
@@ -13,24 +15,44 @@
 #   --out DIR         where the .md/.csv/.png go (default bench/results, quick bench/scratch/results)
 #   --servers LIST    comma-separated subset of: epoll,epoll-inline,sockets,nginx (default: all four), plus the
 #                     optional epoll-cork: epoll (ThreadPool) with --EpollTransport:Cork=true
+#   --workloads LIST  comma-separated subset of: plaintext,plaintext-pipe16,13b,4k,64k,1m,16m,4k-c1000,13b-pipe16
+#                     (default: all); the syscall phase traces those of 4k,1m,plaintext,plaintext-pipe16 selected
+#                     (quick: 4k,plaintext)
+#   --file-cache on|off  open-file cache on both sides (default on): StaticHostApp with
+#                     --StaticHost:OpenFileCache:Validity=00:00:05, nginx with open_file_cache max=1000
+#                     inactive=20s and open_file_cache_valid 5s
+#
+# Duration: each .NET server runs two instances per round (StaticHostApp for the static workloads, PlaintextApp for
+# the plaintext ones), each warmed up for 45 s; nginx one; each workload costs a 3 s warm-up plus --duration. A full
+# run is about 3 rounds x (3 x (2 x 45 + 9 x 13 + 6) + 45 + 9 x 13) s = 40 min, plus about 9 min of syscall and
+# memory phase (a fresh, warmed-up instance each) and 1 min of publishing: about 50 minutes. Shorter:
+#   --rounds 1 --duration 5                                   about 20 minutes
+#   --workloads plaintext,plaintext-pipe16                    about 20 minutes (--rounds 1 --duration 5: 10)
+#   --quick                                                   about 5 minutes
 #
 # Environment:
 #   BENCH_PORT_BASE   first of the five 127.0.0.1 ports used (default 18080)
-#   BENCH_APP_ARGS    extra command-line arguments for StaticHostApp (space-separated)
+#   BENCH_APP_ARGS    extra command-line arguments for StaticHostApp and PlaintextApp (space-separated; both
+#                     read the EpollTransport section, PlaintextApp ignores StaticHost keys)
 #
 # Placement: on a 2-core machine the server is pinned to CPU 0 and wrk (and the idle client) to CPU 1 with
 # taskset, so each server gets exactly one core and its CPU time per request is what is compared.
 #
 # What it does, in order:
-#   1. publishes StaticHostApp (Release) into bench/scratch/app, builds the idle client, writes the files to serve;
+#   1. publishes StaticHostApp and PlaintextApp (Release) into bench/scratch/app and bench/scratch/plaintext,
+#      builds bench/AllocationProbe and the idle client, writes the files to serve;
 #   2. throughput: for each round, each server in turn (order rotated every round) is started, warmed up, and
-#      run through every workload (a short warm-up run, then the counted run, with the server's utime+stime
-#      read from /proc before and after), then stopped;
-#   3. syscalls: each server is started fresh and warmed up, then strace -c -f attaches for a short wrk run
+#      run through its workloads (a short warm-up run, then the counted run, with the server's utime+stime
+#      read from /proc before and after), then stopped; a .NET server is started once with StaticHostApp for
+#      the static workloads and once with PlaintextApp for the plaintext ones, nginx once for both;
+#   3. allocations: every .NET server runs with the allocation probe as a startup hook (DOTNET_STARTUP_HOOKS);
+#      right before and after each counted run the script sends SIGUSR2 and reads the process's total allocated
+#      bytes, so the GC allocation delta of the run is divided by the requests wrk completed;
+#   4. syscalls: each server is started fresh and warmed up, then strace -c -f attaches for a short wrk run
 #      and the call counts are divided by the requests wrk completed;
-#   4. memory: on the same server instance, its RSS is read before and after the idle client has opened N
+#   5. memory: on the same server instance, its RSS is read before and after the idle client has opened N
 #      keep-alive connections that each completed one request;
-#   5. writes <UTC date>-<commit>.md, .csv and .png.
+#   6. writes <UTC date>-<commit>.md, .csv and .png.
 # Every process it starts runs in its own process group and is killed on exit, failure or Ctrl-C.
 set -euo pipefail
 
@@ -43,7 +65,7 @@ WORK="$BENCH_DIR/scratch"
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 quick=0
-rounds="" duration="" idle_conns="" out_dir="" server_list=""
+rounds="" duration="" idle_conns="" out_dir="" server_list="" workload_list="" file_cache=on
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
@@ -52,6 +74,8 @@ while (($#)); do
     --idle) idle_conns=${2:?}; shift ;;
     --out) out_dir=${2:?}; shift ;;
     --servers) server_list=${2:?}; shift ;;
+    --workloads) workload_list=${2:?}; shift ;;
+    --file-cache) file_cache=${2:?}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -64,15 +88,17 @@ if ((quick)); then
   warmup_each=1         # seconds of the same workload right before each counted run
   strace_duration=2
   settle=1              # seconds between opening the idle connections and reading RSS
-  syscall_workloads=(4k)
+  syscall_workloads=(4k plaintext)
 else
   : "${rounds:=3}" "${duration:=10}" "${idle_conns:=10000}" "${out_dir:=$BENCH_DIR/results}"
   warmup_start=45       # tiered JIT needs 30-40 s of load on one pinned core to settle (measured)
   warmup_each=3
   strace_duration=5
   settle=2
-  syscall_workloads=(4k 1m)
+  syscall_workloads=(4k 1m plaintext plaintext-pipe16)
 fi
+
+[[ $file_cache == on || $file_cache == off ]] || { echo "run.sh: --file-cache takes on or off, not '$file_cache'" >&2; exit 2; }
 
 SERVER_CPU=0
 CLIENT_CPU=1
@@ -103,21 +129,39 @@ for i in "${!KNOWN_SERVERS[@]}"; do
   SERVER_PORT[${KNOWN_SERVERS[$i]}]=$((PORT_BASE + i))
 done
 
-# Workloads: id -> "path connections pipeline-depth" (depth 1 = no pipelining).
-WORKLOADS=(13b 4k 64k 1m 16m 4k-c1000 13b-pipe16)
+# Workloads: id -> "app path connections pipeline-depth" (depth 1 = no pipelining). The app is the .NET server
+# program: static = StaticHostApp serving bench/scratch/www, plaintext = PlaintextApp (which answers every path;
+# nginx answers /plaintext from its config).
+ALL_WORKLOADS=(plaintext plaintext-pipe16 13b 4k 64k 1m 16m 4k-c1000 13b-pipe16)
 declare -A WORKLOAD=(
-  [13b]="/13B.txt 64 1"
-  [4k]="/4KiB.txt 64 1"
-  [64k]="/64KiB.txt 64 1"
-  [1m]="/1MiB.txt 64 1"
-  [16m]="/16MiB.txt 64 1"
-  [4k-c1000]="/4KiB.txt 1000 1"
-  [13b-pipe16]="/13B.txt 64 16"
+  [plaintext]="plaintext /plaintext 64 1"
+  [plaintext-pipe16]="plaintext /plaintext 64 16"
+  [13b]="static /13B.txt 64 1"
+  [4k]="static /4KiB.txt 64 1"
+  [64k]="static /64KiB.txt 64 1"
+  [1m]="static /1MiB.txt 64 1"
+  [16m]="static /16MiB.txt 64 1"
+  [4k-c1000]="static /4KiB.txt 1000 1"
+  [13b-pipe16]="static /13B.txt 64 16"
 )
 declare -A WORKLOAD_LABEL=(
+  [plaintext]="plaintext" [plaintext-pipe16]="plaintext, pipelined x16"
   [13b]="13 B" [4k]="4 KiB" [64k]="64 KiB" [1m]="1 MiB" [16m]="16 MiB"
   [4k-c1000]="4 KiB, 1000 conns" [13b-pipe16]="13 B, pipelined x16"
 )
+WORKLOADS=("${ALL_WORKLOADS[@]}")
+if [[ -n $workload_list ]]; then
+  IFS=, read -ra WORKLOADS <<<"$workload_list"
+  for workload in "${WORKLOADS[@]}"; do
+    [[ -n ${WORKLOAD[$workload]:-} ]] || { echo "run.sh: unknown workload '$workload' (see --help)" >&2; exit 2; }
+  done
+fi
+app_of() { local app rest; read -r app rest <<<"${WORKLOAD[$1]}"; echo "$app"; }
+# The syscall phase traces only workloads that are also in the throughput matrix.
+selected_syscall_workloads=()
+for workload in "${syscall_workloads[@]}"; do
+  [[ " ${WORKLOADS[*]} " == *" $workload "* ]] && selected_syscall_workloads+=("$workload")
+done
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -199,8 +243,8 @@ rss_kib() {
 # wrk runs in its own process group like the servers, and the script waits for it with the wait builtin,
 # which a trapped Ctrl-C interrupts at once (cleanup then kills wrk too).
 run_wrk() { # port workload seconds
-  local port=$1 workload=$2 seconds=$3 path conns depth out="$WORK/logs/wrk.out"
-  read -r path conns depth <<<"${WORKLOAD[$workload]}"
+  local port=$1 workload=$2 seconds=$3 app path conns depth out="$WORK/logs/wrk.out"
+  read -r app path conns depth <<<"${WORKLOAD[$workload]}"
   local -a script=(-s "$BENCH_DIR/lua/report.lua")
   local -a script_args=()
   if ((depth > 1)); then
@@ -228,14 +272,20 @@ field() { # "WRK_RESULT k=v ..." key
 # ---------------------------------------------------------------------------------------------- servers
 
 APP_DLL="$WORK/app/StaticHostApp.dll"
+PLAINTEXT_DLL="$WORK/plaintext/PlaintextApp.dll"
+PROBE_DLL="$WORK/probe/AllocationProbe.dll"
+ALLOCATION_FILE="$WORK/allocated.txt"
 WWW="$WORK/www"
 NGINX_DIR="$WORK/nginx"
 
 write_nginx_conf() {
   mkdir -p "$NGINX_DIR/tmp" "$NGINX_DIR/logs"
-  local user_line=""
+  local user_line="" cache_lines="# open_file_cache off (--file-cache off)"
   # As root the workers would otherwise drop to 'nobody', who may not be able to read the repository.
   ((EUID == 0)) && user_line="user $(id -un) $(id -gn);"
+  # The same freshness trade as StaticHostApp's OpenFileCache:Validity=00:00:05.
+  [[ $file_cache == on ]] && cache_lines="open_file_cache max=1000 inactive=20s;
+    open_file_cache_valid 5s;"
   cat >"$NGINX_DIR/nginx.conf" <<EOF
 # Generated by bench/run.sh. One worker, like the single CPU every server gets in this benchmark.
 $user_line
@@ -265,11 +315,18 @@ http {
     fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
     uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
     scgi_temp_path $NGINX_DIR/tmp/scgi;
+    $cache_lines
 
     server {
         listen 127.0.0.1:${SERVER_PORT[nginx]};
         server_name $HOST_HEADER;
         root $WWW;
+
+        # The plaintext workloads' reference: 13 bytes from the configuration, no file.
+        location = /plaintext {
+            default_type text/plain;
+            return 200 "Hello, World!";
+        }
     }
 }
 EOF
@@ -277,8 +334,9 @@ EOF
     die "nginx rejected $NGINX_DIR/nginx.conf"
 }
 
-# Arguments every StaticHostApp instance gets (APP_LOGGING_ARGS, set after publishing, turns the access log off).
-# The log level keeps console logging to warnings and errors, nothing per request.
+# Arguments every StaticHostApp instance gets (APP_LOGGING_ARGS, set after publishing, turns the access log off;
+# APP_CACHE_ARGS the open-file cache on). The log level keeps console logging to warnings and errors, nothing per
+# request.
 app_common_args() { # port
   printf '%s\n' \
     --urls "http://127.0.0.1:$1" \
@@ -289,9 +347,11 @@ app_common_args() { # port
     --Logging:LogLevel:Microsoft.AspNetCore=Warning
 }
 
+# probe_path: what start_server requests to know a server is ready (a static file, or /plaintext).
 # SERVER_PID is the process-group leader (dotnet, or nginx's master).
-start_server() { # name
-  local name=$1 port=${SERVER_PORT[$1]}
+start_server() { # name app (static|plaintext; nginx serves both from one instance)
+  local name=$1 app=$2 port=${SERVER_PORT[$1]} probe_path=/13B.txt
+  [[ $app == plaintext ]] && probe_path=/plaintext
   port_in_use "$port" && die "127.0.0.1:$port is already in use (set BENCH_PORT_BASE)"
   local logfile="$WORK/logs/$name.log"
   local -a cmd
@@ -299,14 +359,25 @@ start_server() { # name
     nginx)
       cmd=("$NGINX_BIN" -p "$NGINX_DIR" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_DIR/nginx.conf") ;;
     *)
-      mapfile -t cmd < <(app_common_args "$port")
+      if [[ $app == plaintext ]]; then
+        cmd=("$PLAINTEXT_DLL" --urls "http://127.0.0.1:$port")
+        case "$name" in
+          sockets) cmd+=(--transport sockets) ;;
+          *) cmd+=(--transport epoll) ;;
+        esac
+      else
+        mapfile -t cmd < <(app_common_args "$port")
+        [[ $name == sockets ]] && cmd+=(--Transport=sockets)
+        cmd=("$APP_DLL" "${cmd[@]}" "${APP_LOGGING_ARGS[@]}" "${APP_CACHE_ARGS[@]}")
+      fi
       case "$name" in
         epoll) cmd+=(--EpollTransport:ApplicationSchedulingMode=ThreadPool) ;;
         epoll-cork) cmd+=(--EpollTransport:ApplicationSchedulingMode=ThreadPool --EpollTransport:Cork=true) ;;
         epoll-inline) cmd+=(--EpollTransport:ApplicationSchedulingMode=Inline) ;;
-        sockets) cmd+=(--Transport=sockets) ;;
       esac
-      cmd=(env ASPNETCORE_ENVIRONMENT=Production dotnet "$APP_DLL" "${cmd[@]}" "${APP_LOGGING_ARGS[@]}" "${extra_app_args[@]}") ;;
+      rm -f "$ALLOCATION_FILE"
+      cmd=(env ASPNETCORE_ENVIRONMENT=Production "DOTNET_STARTUP_HOOKS=$PROBE_DLL" "BENCH_ALLOCATION_FILE=$ALLOCATION_FILE"
+        dotnet "${cmd[@]}" "${extra_app_args[@]}") ;;
   esac
   spawn "$logfile" taskset -c "$SERVER_CPU" "${cmd[@]}"
   SERVER_PID=$SPAWNED
@@ -315,16 +386,52 @@ start_server() { # name
   local i probe=""
   for ((i = 0; i < 300; i++)); do
     kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$logfile" >&2; die "$name exited during start-up (log: $logfile)"; }
-    if probe=$("$IDLECLIENT" "$port" /13B.txt 1 0 2>/dev/null); then break; fi
+    if probe=$("$IDLECLIENT" "$port" "$probe_path" 1 0 2>/dev/null); then break; fi
     sleep 0.1
   done
   [[ $probe == ready* ]] || die "$name did not answer on 127.0.0.1:$port within 30 s (log: $logfile)"
   if [[ $probe != *"ok=1"* ]]; then
-    note "$name: GET /13B.txt did not return 2xx at start-up; its runs count every response as an error"
-    log "WARNING: $name does not serve the benchmark files (non-2xx)"
+    note "$name: GET $probe_path did not return 2xx at start-up; its runs count every response as an error"
+    log "WARNING: $name does not serve $probe_path (non-2xx)"
   fi
   check_transport "$name"
 }
+
+# The .NET server's total allocated bytes so far, from the allocation probe (SIGUSR2 -> file); nothing for nginx
+# or when the probe does not answer within 5 s.
+allocated_bytes() { # name
+  [[ $1 == nginx ]] && return 0
+  local i
+  rm -f "$ALLOCATION_FILE"
+  kill -USR2 "$SERVER_PID" 2>/dev/null || return 0
+  for ((i = 0; i < 50; i++)); do
+    [[ -s $ALLOCATION_FILE ]] && { cat "$ALLOCATION_FILE"; return 0; }
+    sleep 0.1
+  done
+  note "$1: the allocation probe did not answer; allocations were not measured"
+}
+
+# A server's instances, one line each: the app, then the workloads (of those selected) it runs. A .NET server runs
+# StaticHostApp for the static workloads and PlaintextApp for the plaintext ones; nginx serves both at once.
+instances_of() { # name workload...
+  local name=$1 workload app
+  shift
+  local -a static=() plaintext=()
+  for workload in "$@"; do
+    app=$(app_of "$workload")
+    if [[ $app == static ]]; then static+=("$workload"); else plaintext+=("$workload"); fi
+  done
+  if [[ $name == nginx ]] && ((${#static[@]} && ${#plaintext[@]})); then
+    echo "static ${static[*]} ${plaintext[*]}"
+    return
+  fi
+  if ((${#static[@]})); then echo "static ${static[*]}"; fi
+  if ((${#plaintext[@]})); then echo "plaintext ${plaintext[*]}"; fi
+}
+
+# The load right after a server starts: 4 KiB for the static app (nginx: when a static workload is selected),
+# the plaintext workload for PlaintextApp.
+warmup_workload() { [[ $1 == plaintext ]] && echo plaintext || echo 4k; }
 
 # Makes sure each .NET server really runs the transport it is labelled with: the epoll transport names its
 # threads epoll-N, the Sockets transport has none of them.
@@ -361,11 +468,18 @@ if ((NOFILE < idle_conns + 1024)); then
   note "open-files limit is $NOFILE; the memory test used $idle_conns idle connections"
 fi
 
-log "publishing StaticHostApp (Release) into bench/scratch/app"
 # Intermediate files go under bench/scratch too, so this never races with builds of src/ in its obj/ folders.
-dotnet publish "$REPO_DIR/src/StaticHostApp" -c Release -o "$WORK/app" \
-  --artifacts-path "$WORK/artifacts" -nologo -v quiet >"$WORK/logs/publish.log" 2>&1 ||
-  { tail -n 30 "$WORK/logs/publish.log" >&2; die "dotnet publish failed (log: bench/scratch/logs/publish.log)"; }
+publish() { # project output-dir
+  local name
+  name=$(basename "$1")
+  log "publishing $name (Release) into ${2#"$REPO_DIR/"}"
+  dotnet publish "$1" -c Release -o "$2" --artifacts-path "$WORK/artifacts" -nologo -v quiet \
+    >"$WORK/logs/publish-$name.log" 2>&1 ||
+    { tail -n 30 "$WORK/logs/publish-$name.log" >&2; die "dotnet publish of $name failed (log: bench/scratch/logs/publish-$name.log)"; }
+}
+publish "$REPO_DIR/src/StaticHostApp" "$WORK/app"
+publish "$REPO_DIR/bench/PlaintextApp" "$WORK/plaintext"
+publish "$REPO_DIR/bench/AllocationProbe" "$WORK/probe"
 
 # The app's access log (StaticHost:RequestLog) is switched off like nginx's access_log; the key is only passed
 # when the published configuration knows it, so an app without it is not handed an unknown setting.
@@ -374,6 +488,14 @@ if [[ -f $WORK/app/appsettings.json ]] && grep -q '"RequestLog"' "$WORK/app/apps
   APP_LOGGING_ARGS=(--StaticHost:RequestLog:Enabled=false)
 else
   note "the published appsettings.json has no StaticHost:RequestLog section; the app ran with its default request logging"
+fi
+APP_CACHE_ARGS=()
+if [[ $file_cache == on ]]; then
+  if grep -q '"OpenFileCache"' "$WORK/app/appsettings.json" 2>/dev/null; then
+    APP_CACHE_ARGS=(--StaticHost:OpenFileCache:Validity=00:00:05)
+  else
+    note "the published appsettings.json has no StaticHost:OpenFileCache section; StaticHostApp ran without an open-file cache (nginx with one)"
+  fi
 fi
 
 log "building the idle client"
@@ -415,6 +537,7 @@ FACTS="$WORK/facts.tsv"
   printf 'wrk\t%s\n' "$(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')"
   printf 'load_at_start\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
   printf 'mode\t%s\n' "$( ((quick)) && echo "quick (smoke check)" || echo full)"
+  printf 'file_cache\t%s\n' "$file_cache"
   printf 'rounds\t%s\n' "$rounds"
   printf 'duration_s\t%s\n' "$duration"
   printf 'warmup_start_s\t%s\n' "$warmup_start"
@@ -429,7 +552,7 @@ FACTS="$WORK/facts.tsv"
 # ---------------------------------------------------------------------------------------------- throughput
 
 RAW="$WORK/raw.tsv"
-printf 'round\tworkload\tserver\trequests\tbytes\tduration_us\tp50_us\tp99_us\tsocket_errors\ttimeouts\tnon2xx\tcpu_ticks\n' >"$RAW"
+printf 'round\tworkload\tserver\trequests\tbytes\tduration_us\tp50_us\tp99_us\tsocket_errors\ttimeouts\tnon2xx\tcpu_ticks\tallocated_bytes\n' >"$RAW"
 
 for ((round = 1; round <= rounds; round++)); do
   # Rotate the server order every round so no server always runs first (cold machine) or last.
@@ -438,25 +561,31 @@ for ((round = 1; round <= rounds; round++)); do
     order+=("${SERVERS[$(((i + round - 1) % ${#SERVERS[@]}))]}")
   done
   for server in "${order[@]}"; do
-    log "round $round/$rounds: $server"
-    start_server "$server"
-    port=${SERVER_PORT[$server]}
-    run_wrk "$port" 4k "$warmup_start"
-    for workload in "${WORKLOADS[@]}"; do
-      run_wrk "$port" "$workload" "$warmup_each"
-      before=$(cpu_ticks "$SERVER_PID")
-      run_wrk "$port" "$workload" "$duration"
-      after=$(cpu_ticks "$SERVER_PID")
-      result=$WRK_RESULT
-      kill -0 "$SERVER_PID" 2>/dev/null || die "$server died during $workload (log: bench/scratch/logs/$server.log)"
-      sock=$(($(field "$result" connect) + $(field "$result" read) + $(field "$result" write)))
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$workload" "$server" \
-        "$(field "$result" requests)" "$(field "$result" bytes)" "$(field "$result" duration_us)" \
-        "$(field "$result" p50_us)" "$(field "$result" p99_us)" "$sock" "$(field "$result" timeout)" \
-        "$(field "$result" status)" "$((after - before))" >>"$RAW"
-      log "  $workload: $(field "$result" requests) requests, errors socket=$sock timeout=$(field "$result" timeout) non2xx=$(field "$result" status)"
-    done
-    stop_server
+    while read -r -u 3 app instance_workloads; do
+      log "round $round/$rounds: $server ($app)"
+      start_server "$server" "$app"
+      port=${SERVER_PORT[$server]}
+      run_wrk "$port" "$(warmup_workload "$app")" "$warmup_start"
+      for workload in $instance_workloads; do
+        run_wrk "$port" "$workload" "$warmup_each"
+        alloc_before=$(allocated_bytes "$server")
+        before=$(cpu_ticks "$SERVER_PID")
+        run_wrk "$port" "$workload" "$duration"
+        after=$(cpu_ticks "$SERVER_PID")
+        alloc_after=$(allocated_bytes "$server")
+        allocated=""
+        [[ -n $alloc_before && -n $alloc_after ]] && allocated=$((alloc_after - alloc_before))
+        result=$WRK_RESULT
+        kill -0 "$SERVER_PID" 2>/dev/null || die "$server died during $workload (log: bench/scratch/logs/$server.log)"
+        sock=$(($(field "$result" connect) + $(field "$result" read) + $(field "$result" write)))
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$workload" "$server" \
+          "$(field "$result" requests)" "$(field "$result" bytes)" "$(field "$result" duration_us)" \
+          "$(field "$result" p50_us)" "$(field "$result" p99_us)" "$sock" "$(field "$result" timeout)" \
+          "$(field "$result" status)" "$((after - before))" "$allocated" >>"$RAW"
+        log "  $workload: $(field "$result" requests) requests, errors socket=$sock timeout=$(field "$result" timeout) non2xx=$(field "$result" status)${allocated:+, $allocated bytes allocated}"
+      done
+      stop_server
+    done 3< <(instances_of "$server" "${WORKLOADS[@]}")
   done
 done
 
@@ -467,11 +596,15 @@ SYSCALLS="$WORK/syscalls.tsv"
 printf 'server\tconnections\topened_ok\trss_before_kib\trss_after_kib\n' >"$MEMORY"
 printf 'server\tworkload\trequests\tsyscall\tcalls\n' >"$SYSCALLS"
 
-measure_memory() { # server
-  local server=$1 port=${SERVER_PORT[$1]} before after out="$WORK/logs/idleclient-$1.out" i
+measure_memory() { # server app
+  local server=$1 port=${SERVER_PORT[$1]} before after out="$WORK/logs/idleclient-$1.out" i path=/13B.txt
+  if [[ $2 == plaintext ]]; then
+    path=/plaintext
+    [[ $server == nginx ]] || note "$server: memory per connection measured on PlaintextApp (no static workload selected)"
+  fi
   sleep 1 # let the previous run's connections finish closing
   before=$(rss_kib "$SERVER_PID")
-  spawn "$out" taskset -c "$CLIENT_CPU" "$IDLECLIENT" "$port" /13B.txt "$idle_conns" 300
+  spawn "$out" taskset -c "$CLIENT_CPU" "$IDLECLIENT" "$port" "$path" "$idle_conns" 300
   local client=$SPAWNED
   for ((i = 0; i < 1500; i++)); do # up to 150 s
     grep -q '^ready' "$out" 2>/dev/null && break
@@ -528,16 +661,31 @@ measure_syscalls() { # server workload
   log "  syscalls ($workload): $(awk '$NF == "total" { print $4 }' "$trace") calls for $requests requests"
 }
 
+# Memory is measured on the static instance (as in earlier runs), or on the plaintext one when no static workload
+# was selected.
 for server in "${SERVERS[@]}"; do
-  log "syscalls and memory: $server"
-  start_server "$server"
-  run_wrk "${SERVER_PORT[$server]}" 4k "$warmup_start"
-  # Syscalls first: closing thousands of idle connections afterwards would otherwise land in the trace.
-  for workload in "${syscall_workloads[@]}"; do
-    measure_syscalls "$server" "$workload"
-  done
-  measure_memory "$server"
-  stop_server
+  memory_done=0
+  while read -r -u 3 app instance_workloads; do
+    [[ -z $instance_workloads && $memory_done == 1 ]] && continue # nothing to trace and memory already measured
+    log "syscalls and memory: $server ($app)"
+    start_server "$server" "$app"
+    run_wrk "${SERVER_PORT[$server]}" "$(warmup_workload "$app")" "$warmup_start"
+    # Syscalls first: closing thousands of idle connections afterwards would otherwise land in the trace.
+    for workload in $instance_workloads; do
+      measure_syscalls "$server" "$workload"
+    done
+    if ((!memory_done)); then
+      measure_memory "$server" "$app"
+      memory_done=1
+    fi
+    stop_server
+  done 3< <(instances_of "$server" "${WORKLOADS[@]}" | while read -r app rest; do
+    traced=()
+    for workload in $rest; do
+      [[ " ${selected_syscall_workloads[*]} " == *" $workload "* ]] && traced+=("$workload")
+    done
+    echo "$app ${traced[*]}"
+  done)
 done
 
 # ---------------------------------------------------------------------------------------------- report

@@ -18,7 +18,7 @@ set grid ytics
 set key outside right top vertical
 set xtics scale 0
 
-set multiplot layout 2,1 title "StaticHostApp: epoll transport vs Kestrel Sockets vs nginx   (" . subtitle . ")"
+set multiplot layout 2,1 title "StaticHostApp and plaintext: epoll transport vs Kestrel Sockets vs nginx   (" . subtitle . ")"
 
 set title "Requests per second (median over rounds; log scale)"
 set logscale y 10

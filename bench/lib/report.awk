@@ -1,7 +1,7 @@
 # Turns the raw measurements written by bench/run.sh into the Markdown report, the CSV and the chart data.
 # Plain POSIX awk (Debian's default mawk is enough). Input files, tab-separated, in this order:
 #   facts.tsv      key, value
-#   raw.tsv        one row per counted wrk run (with a header)
+#   raw.tsv        one row per counted wrk run (with a header); allocated_bytes is empty for nginx
 #   memory.tsv     one row per server (with a header)
 #   syscalls.tsv   one row per server, workload and syscall (with a header)
 #   notes.txt      free-text warnings collected during the run
@@ -23,7 +23,7 @@ BEGIN {
         if ((ab[1] in RUNNING) && (ab[2] in RUNNING)) PAIR[++npairs] = tmp[i]
     }
     # Syscalls worth a row of their own, in display order; everything else is summed into "other".
-    nsc = split("epoll_wait epoll_pwait epoll_pwait2 recvfrom recvmsg recv read readv writev sendmsg sendto send write sendfile setsockopt epoll_ctl futex accept4 accept close shutdown", SC, " ")
+    nsc = split("epoll_wait epoll_pwait epoll_pwait2 recvfrom recvmsg recv read readv writev sendmsg sendto send write sendfile setsockopt epoll_ctl futex sched_yield accept4 accept close shutdown", SC, " ")
     for (i = 1; i <= nsc; i++) SHOWN[SC[i]] = 1
     file = 0
 }
@@ -45,6 +45,8 @@ file == 2 {
     P50[key SUBSEP r] = $7 > 0 ? $7 / 1000 : ""
     P99[key SUBSEP r] = $8 > 0 ? $8 / 1000 : ""
     CPU[key SUBSEP r] = $4 > 0 ? ($12 / FACT["clk_tck"]) / $4 * 1000 : 0
+    ALLOC[key SUBSEP r] = ($13 != "" && $4 > 0) ? $13 / $4 : ""
+    if ($13 != "") ANYALLOC = 1
     SOCKERR[key] += $9; TIMEOUTS[key] += $10; NON2XX[key] += $11
     SOCK[key SUBSEP r] = $9; TOUT[key SUBSEP r] = $10; N2XX[key SUBSEP r] = $11
     next
@@ -117,7 +119,7 @@ END {
     print "section,workload,server,round,metric,value" > csv
     for (i = 1; i <= nfacts; i++) csvrow("machine", "", "", "", FACTKEYS[i], FACT[FACTKEYS[i]])
 
-    print "# Benchmark: StaticHostApp on the epoll transport vs Kestrel Sockets vs nginx" > md
+    print "# Benchmark: StaticHostApp and a plaintext app on the epoll transport vs Kestrel Sockets vs nginx" > md
     print "" > md
     if (quick) {
         print "> **Quick run (smoke check): 1 round of short runs, not a measurement to quote.**" > md
@@ -133,16 +135,21 @@ END {
     print "| nginx | " FACT["nginx"] " |" > md
     print "| wrk | " FACT["wrk"] " |" > md
     print "| Load average at start | " FACT["load_at_start"] " |" > md
+    print "| Open-file cache | " (FACT["file_cache"] == "off" ? "off on both sides" : "on: StaticHostApp `OpenFileCache:Validity=00:00:05`, nginx `open_file_cache max=1000 inactive=20s; open_file_cache_valid 5s`") " |" > md
     print "" > md
 
     print "## Method" > md
     print "" > md
     print "- **Placement:** every server is pinned to CPU " FACT["server_cpu"] " and the load generator (wrk, the idle client) to CPU " FACT["client_cpu"] " with `taskset`, so each server has exactly one core and the numbers measure the server's own cost." > md
     print "- **Servers:** StaticHostApp (Release, `ASPNETCORE_ENVIRONMENT=Production`, default GC and tiered PGO, log level Warning) on the epoll transport with `ApplicationSchedulingMode=ThreadPool` and `=Inline`, on Kestrel's Sockets transport, and nginx (1 worker, `sendfile`, `tcp_nopush`, `tcp_nodelay` on, no access log) serving the same files." > md
+    print "- **Plaintext:** `bench/PlaintextApp`, the smallest Kestrel application (`app.Run` writing \"Hello, World!\", 13 B, `Content-Type: text/plain`, no middleware, no logging) on the same three transports; nginx answers `location = /plaintext { return 200 \"Hello, World!\"; }` from its configuration as a reference. Each .NET server is started once per round for the static workloads (StaticHostApp) and once for the plaintext ones (PlaintextApp), each with its own warm-up; nginx serves both from one instance." > md
+    if (FACT["file_cache"] == "off") print "- **Open-file cache:** off on both sides (`--file-cache off`): every static request opens, checks and closes its file." > md
+    else print "- **Open-file cache:** on on both sides (`--file-cache on`, the default): StaticHostApp with `--StaticHost:OpenFileCache:Validity=00:00:05` (descriptor and metadata of a hot file reused for 5 s), nginx with `open_file_cache max=1000 inactive=20s; open_file_cache_valid 5s;`." > md
     if ("epoll-cork" in RUNNING) print "- **epoll (ThreadPool, Cork):** the ThreadPool epoll server with `--EpollTransport:Cork=true` (TCP_CORK around the headers and sendfile body instead of `MSG_MORE` on the headers)." > md
-    print "- **Runs:** " FACT["rounds"] " round(s); in each, every server in turn (order rotated per round) is started, loaded for " FACT["warmup_start_s"] " s, then for each workload gets a " FACT["warmup_each_s"] " s warm-up and a counted " FACT["duration_s"] " s run of `wrk --latency -t1 -c64` (or `-c1000`; pipelined: 16 requests per write). Tables show the median over rounds, with min–max." > md
+    print "- **Runs:** " FACT["rounds"] " round(s); in each, every server in turn (order rotated per round) is started, loaded for " FACT["warmup_start_s"] " s (4 KiB; PlaintextApp: plaintext), then for each workload gets a " FACT["warmup_each_s"] " s warm-up and a counted " FACT["duration_s"] " s run of `wrk --latency -t1 -c64` (or `-c1000`; pipelined: 16 requests per write). Tables show the median over rounds, with min–max." > md
     print "- **Pipelining:** a wrk Lua script writes 16 GETs in one buffer per connection and sends the next batch when all 16 responses are in; wrk counts each response as a request, but records latency once per batch (write to last response)." > md
     print "- **CPU:** the server's utime+stime from `/proc/PID/stat` (nginx: master + worker) across the counted run, divided by the requests completed." > md
+    print "- **Allocations:** every .NET server runs with `bench/AllocationProbe` as a startup hook (`DOTNET_STARTUP_HOOKS`); right before and right after each counted run the script sends it SIGUSR2 and it writes `GC.GetTotalAllocatedBytes(precise: true)`; the difference (the GC allocation delta of the run, every thread) is divided by the requests completed. No diagnostics session is attached during the run." > md
     print "- **Errors:** wrk's socket errors (connect/read/write) and timeouts (> 10 s), and responses with status ≥ 400, summed over rounds." > md
     print "" > md
 
@@ -196,11 +203,42 @@ END {
         print "" > md
     }
 
+    # Allocations per request.
+    if (ANYALLOC) {
+        print "## Allocated bytes per request (GC allocation delta over the counted run; median over rounds)" > md
+        print "" > md
+        # Then each epoll server's median against Sockets' (the goal: at or below 1).
+        line = "| Workload |"; sep = "| --- |"
+        for (j = 1; j <= nserv; j++) if (S[j] != "nginx") { line = line " " SL[S[j]] " |"; sep = sep " ---: |" }
+        if ("sockets" in RUNNING)
+            for (j = 1; j <= nserv; j++) if (S[j] != "nginx" && S[j] != "sockets") { line = line " " SL[S[j]] " / Sockets |"; sep = sep " ---: |" }
+        print line > md; print sep > md
+        for (i = 1; i <= nwork; i++) {
+            w = W[i]; line = "| " WL[w] " |"
+            for (j = 1; j <= nserv; j++) {
+                if (S[j] == "nginx") continue
+                n = collect(ALLOC, w SUBSEP S[j])
+                line = line " " (n == 0 ? "–" : thousands(median_of(n)) (n > 1 ? " (" thousands(V[1]) "–" thousands(V[n]) ")" : "")) " |"
+            }
+            if ("sockets" in RUNNING) {
+                base = med(ALLOC, w SUBSEP "sockets")
+                for (j = 1; j <= nserv; j++) {
+                    if (S[j] == "nginx" || S[j] == "sockets") continue
+                    a = med(ALLOC, w SUBSEP S[j])
+                    line = line " " ((a == "" || base == "" || base <= 0) ? "–" : sprintf("%.2f", a / base)) " |"
+                    if (a != "" && base != "" && base > 0) csvrow("allocation", w, S[j] "/sockets", "", "allocated_bytes_ratio_median", sprintf("%.4f", a / base))
+                }
+            }
+            print line > md
+        }
+        print "" > md
+    }
+
     # Details.
     print "## Per workload (medians over rounds)" > md
     print "" > md
-    print "| Workload | Server | req/s | MiB/s | p50 ms | p99 ms | server CPU-s / 1k req | socket errors / timeouts | status ≥ 400 |" > md
-    print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" > md
+    print "| Workload | Server | req/s | MiB/s | p50 ms | p99 ms | server CPU-ms / req | allocated B / req | socket errors / timeouts | status ≥ 400 |" > md
+    print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" > md
     for (i = 1; i <= nwork; i++) {
         w = W[i]
         for (j = 1; j <= nserv; j++) {
@@ -214,6 +252,7 @@ END {
                 csvrow("run", w, s, r, "p50_ms", P50[key SUBSEP r] == "" ? "" : sprintf("%.3f", P50[key SUBSEP r]))
                 csvrow("run", w, s, r, "p99_ms", P99[key SUBSEP r] == "" ? "" : sprintf("%.3f", P99[key SUBSEP r]))
                 csvrow("run", w, s, r, "cpu_s_per_1k_requests", sprintf("%.5f", CPU[key SUBSEP r]))
+                csvrow("run", w, s, r, "allocated_bytes_per_request", ALLOC[key SUBSEP r] == "" ? "" : sprintf("%.1f", ALLOC[key SUBSEP r]))
                 csvrow("run", w, s, r, "socket_errors", SOCK[key SUBSEP r])
                 csvrow("run", w, s, r, "timeouts", TOUT[key SUBSEP r])
                 csvrow("run", w, s, r, "status_4xx_5xx", N2XX[key SUBSEP r])
@@ -223,6 +262,8 @@ END {
             csvrow("summary", w, s, "", "rps_min", sprintf("%.1f", V[1]))
             csvrow("summary", w, s, "", "rps_max", sprintf("%.1f", V[n]))
             rps = median_of(n); mibs = med(MIBS, key); p50 = med(P50, key); p99 = med(P99, key); cpu = med(CPU, key)
+            alloc = med(ALLOC, key)
+            csvrow("summary", w, s, "", "allocated_bytes_per_request_median", alloc == "" ? "" : sprintf("%.1f", alloc))
             csvrow("summary", w, s, "", "mib_s_median", sprintf("%.2f", mibs))
             csvrow("summary", w, s, "", "p50_ms_median", p50 == "" ? "" : sprintf("%.3f", p50))
             csvrow("summary", w, s, "", "p99_ms_median", p99 == "" ? "" : sprintf("%.3f", p99))
@@ -233,7 +274,7 @@ END {
             errs = SOCKERR[key] + TIMEOUTS[key] + NON2XX[key]
             if (errs > 0) anyerrors = 1
             print "| " WL[w] " | " SL[s] " | " thousands(rps) " | " num(mibs) " | " num(p50) " | " num(p99) " | " num(cpu) " | " \
-                SOCKERR[key] " / " TIMEOUTS[key] " | " NON2XX[key] " |" > md
+                (alloc == "" ? "–" : thousands(alloc)) " | " SOCKERR[key] " / " TIMEOUTS[key] " | " NON2XX[key] " |" > md
         }
     }
     print "" > md
