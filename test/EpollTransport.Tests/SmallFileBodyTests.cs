@@ -199,6 +199,39 @@ public sealed class SmallFileBodyTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task AHandleThatCannotBeReadFailsTheSendWithAnIOExceptionAndEndsTheConnection()
+    {
+        _site.AddFile("file.bin", 1000);
+        var appSaw = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await EpollTestServer.StartAsync(
+            kestrel => kestrel.Listen(IPAddress.Loopback, 0),
+            configureApp: app => app.MapGet("/write-only", async (HttpResponse response) =>
+            {
+                using var file = File.OpenHandle(_site.PathOf("file.bin"), FileMode.Open, FileAccess.Write);
+                response.ContentLength = 1000;
+                try
+                {
+                    await response.SendFileAsync(file, offset: 0, count: 1000);
+                    appSaw.TrySetResult(null);
+                }
+                catch (Exception ex)
+                {
+                    appSaw.TrySetResult(ex);
+                    throw;
+                }
+            }));
+        using var client = await RawHttp.ConnectAsync(server.EndPoint);
+
+        await RawHttp.SendAsync(client, RawHttp.Get("/write-only"));
+
+        var error = await appSaw.Task.WaitAsync(TestTimeouts.Operation);
+        Assert.IsType<IOException>(error);
+        Assert.Contains("pread", error.Message, StringComparison.Ordinal);
+        var failure = await Record.ExceptionAsync(() => RawHttp.ReadResponseAsync(new ResponseReader(client)));
+        Assert.True(failure is EndOfStreamException or System.Net.Sockets.SocketException, $"expected a cut connection, got {failure}");
+    }
+
     private Task<EpollTestServer> StartStaticServerAsync(int? threshold = null) =>
         EpollTestServer.StartAsync(
             kestrel => kestrel.Listen(IPAddress.Loopback, 0),

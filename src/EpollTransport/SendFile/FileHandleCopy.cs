@@ -1,4 +1,6 @@
 using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using EpollTransport.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace EpollTransport.SendFile;
@@ -72,7 +74,7 @@ internal static class FileHandleCopy
                 memory = memory[..(int)remaining];
             }
 
-            int read = RandomAccess.Read(file, memory.Span, offset);
+            int read = PositionalRead(file, memory.Span, offset);
             if (read == 0)
             {
                 break;
@@ -84,6 +86,41 @@ internal static class FileHandleCopy
         }
 
         return remaining;
+    }
+
+    /// <summary>
+    /// One <c>pread</c>. <see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/> would do the same after an
+    /// <c>lseek</c> on every new handle to learn whether it is seekable: a system call per response for a small body.
+    /// </summary>
+    private static unsafe int PositionalRead(SafeFileHandle file, Span<byte> buffer, long offset)
+    {
+        bool added = false;
+        file.DangerousAddRef(ref added); // Throws ObjectDisposedException when the caller already closed it.
+        try
+        {
+            int fd = (int)file.DangerousGetHandle();
+            fixed (byte* pointer = buffer)
+            {
+                while (true)
+                {
+                    nint read = Libc.PRead(fd, pointer, (nuint)buffer.Length, offset);
+                    if (read >= 0)
+                    {
+                        return (int)read;
+                    }
+
+                    int errno = NativeErrors.LastErrno;
+                    if (errno != Errno.EINTR)
+                    {
+                        throw new IOException($"{Marshal.GetPInvokeErrorMessage(errno)} (pread of a file body)", errno);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            file.DangerousRelease();
+        }
     }
 
     /// <summary>
