@@ -19,7 +19,8 @@ namespace EpollTransport.SendFile;
 /// through its body writer as far as it can tell: the file region is queued on the connection first, then the
 /// region's length in stand-in bytes is written to the body writer (the transport's writer takes them into a scratch
 /// buffer and drops them; no file byte is copied). Content-Length checks, MinResponseDataRate, keep-alive and
-/// pipelining then work unchanged.
+/// pipelining then work unchanged. Bodies up to <see cref="EpollTransportOptions.SendFileCopyThreshold"/> bytes are
+/// cheaper to copy: they are read into the output pipe behind the headers instead (<see cref="SendCopiedAsync"/>).
 /// </remarks>
 internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner, HttpContext context, EpollConnection connection)
     : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature
