@@ -56,6 +56,24 @@ public sealed class EpollTransportOptions
     public bool SendFile { get; set; } = true;
 
     /// <summary>
+    /// File bodies of at most this many bytes are copied into the connection's output (read with <c>pread</c>
+    /// straight into the output buffer) instead of being sent with <c>sendfile(2)</c>. Defaults to 16 KiB; 0 sends
+    /// every file body with <c>sendfile</c>. Must be between 0 and 1 MiB.
+    /// </summary>
+    /// <remarks>
+    /// A copied body leaves with its response's headers, and the responses to pipelined requests leave together, in
+    /// a single <c>sendmsg</c>; a body sent with <c>sendfile</c> costs a send of the headers, a <c>sendfile</c> call
+    /// and a wait for it before the response completes. For small bodies the copy is the cheaper of the two; for
+    /// large ones, not copying is. Only applies where <c>sendfile</c> could have carried the body (see
+    /// <see cref="SendFile"/>); bodies that cannot go by <c>sendfile</c> are copied whatever their size.
+    /// </remarks>
+    public int SendFileCopyThreshold { get; set; } = DefaultSendFileCopyThreshold;
+
+    internal const int DefaultSendFileCopyThreshold = 16 * 1024;
+
+    internal const int MaxSendFileCopyThreshold = 1024 * 1024;
+
+    /// <summary>
     /// When <see langword="true"/>, an aborted connection is closed with a FIN (orderly shutdown) instead of the
     /// default RST. Defaults to <see langword="false"/>, which matches Kestrel's Sockets transport.
     /// </summary>

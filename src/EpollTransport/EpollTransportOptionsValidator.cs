@@ -31,6 +31,11 @@ internal sealed class EpollTransportOptionsValidator : IValidateOptions<EpollTra
             failures.Add($"{nameof(EpollTransportOptions.MaxWriteBufferSize)} must be null, 0 (unlimited) or positive, but was {options.MaxWriteBufferSize}.");
         }
 
+        if (options.SendFileCopyThreshold is < 0 or > EpollTransportOptions.MaxSendFileCopyThreshold)
+        {
+            failures.Add($"{nameof(EpollTransportOptions.SendFileCopyThreshold)} must be between 0 and {EpollTransportOptions.MaxSendFileCopyThreshold}, but was {options.SendFileCopyThreshold}.");
+        }
+
         if (!Enum.IsDefined(options.ApplicationSchedulingMode))
         {
             failures.Add($"{nameof(EpollTransportOptions.ApplicationSchedulingMode)} must be ThreadPool or Inline, but was {options.ApplicationSchedulingMode}.");

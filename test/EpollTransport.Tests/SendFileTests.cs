@@ -28,7 +28,7 @@ public sealed class SendFileTests : IDisposable
     public async Task FileArrivesIntactAndGoesBySendfile(int length)
     {
         string hash = _site.AddFile("file.bin", length);
-        await using var server = await StartStaticServerAsync();
+        await using var server = await StartStaticServerAsync(transport: SendFileForEveryLength);
         using var metrics = new TransportMetrics(server.Services);
 
         using var client = await RawHttp.ConnectAsync(server.EndPoint);
@@ -43,8 +43,10 @@ public sealed class SendFileTests : IDisposable
         Assert.InRange(metrics.WriteBytes, 1, 1024); // the headers, nothing of the body
     }
 
-    [Fact]
-    public async Task RangeNearTheEndOfAFileOver4GiBComesFromTheRightOffset()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RangeNearTheEndOfAFileOver4GiBComesFromTheRightOffset(bool bySendFile)
     {
         // A sparse file: 5 GiB long, with a known marker near its end and zeros elsewhere.
         const long length = 5L * 1024 * 1024 * 1024;
@@ -57,7 +59,8 @@ public sealed class SendFileTests : IDisposable
             file.Write(marker);
         }
 
-        await using var server = await StartStaticServerAsync();
+        // The 110-byte range is copied by default; with no copy threshold it goes by sendfile.
+        await using var server = await StartStaticServerAsync(transport: bySendFile ? SendFileForEveryLength : null);
         using var metrics = new TransportMetrics(server.Services);
         using var client = await RawHttp.ConnectAsync(server.EndPoint);
         long first = markerOffset - 10;
@@ -69,8 +72,8 @@ public sealed class SendFileTests : IDisposable
         Assert.Equal(110, response.Body.Length);
         Assert.Equal(new byte[10], response.Body[..10]);
         Assert.Equal(marker, response.Body[10..(10 + marker.Length)]);
-        await metrics.WaitForSendFileBytesAsync(110);
-        Assert.Equal(110, metrics.SendFileBytes);
+        await metrics.WaitForSendFileBytesAsync(bySendFile ? 110 : 0);
+        Assert.Equal(bySendFile ? 110 : 0, metrics.SendFileBytes);
     }
 
     [Fact]
@@ -99,7 +102,7 @@ public sealed class SendFileTests : IDisposable
     {
         string hash = _site.AddFile("file.bin", 64 * 1024);
         var content = File.ReadAllBytes(_site.PathOf("file.bin"));
-        await using var server = await StartStaticServerAsync();
+        await using var server = await StartStaticServerAsync(transport: SendFileForEveryLength);
         using var metrics = new TransportMetrics(server.Services);
         using var client = await RawHttp.ConnectAsync(server.EndPoint);
         var reader = new ResponseReader(client);
@@ -364,7 +367,8 @@ public sealed class SendFileTests : IDisposable
         Action<ListenOptions>? listen = null,
         Action<IServiceCollection>? configureServices = null,
         Action<WebApplication>? beforeStaticFiles = null,
-        Action<KestrelServerOptions>? configureKestrel = null)
+        Action<KestrelServerOptions>? configureKestrel = null,
+        Action<EpollTransportOptions>? transport = null)
     {
         return await EpollTestServer.StartAsync(
             kestrel =>
@@ -372,6 +376,7 @@ public sealed class SendFileTests : IDisposable
                 configureKestrel?.Invoke(kestrel);
                 kestrel.Listen(IPAddress.Loopback, 0, o => listen?.Invoke(o));
             },
+            transport,
             configureApp: app =>
             {
                 beforeStaticFiles?.Invoke(app);
@@ -379,6 +384,9 @@ public sealed class SendFileTests : IDisposable
             },
             configureBuilder: builder => configureServices?.Invoke(builder.Services));
     }
+
+    /// <summary>Small bodies are copied by default (see SmallFileBodyTests); these tests are about sendfile itself.</summary>
+    private static void SendFileForEveryLength(EpollTransportOptions options) => options.SendFileCopyThreshold = 0;
 
     /// <summary>Waits (bounded) until no descriptor of this process refers to <paramref name="path"/>, then checks the server still answers.</summary>
     private async Task AssertNoDescriptorRefersToAsync(string path, EpollTestServer server)

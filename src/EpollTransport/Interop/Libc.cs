@@ -69,6 +69,9 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "read", SetLastError = true)]
     internal static partial nint Read(int fd, void* buffer, nuint count);
 
+    [LibraryImport(LibraryName, EntryPoint = "pread64", SetLastError = true)]
+    internal static partial nint PRead(int fd, void* buffer, nuint count, long offset);
+
     [LibraryImport(LibraryName, EntryPoint = "write", SetLastError = true)]
     internal static partial nint Write(int fd, void* buffer, nuint count);
 

@@ -39,7 +39,7 @@ internal sealed partial class EpollConnection
         }
 
         var segment = new FileSegment(file, offset, count, _outputWriter.Committed,
-            completeInline: _context.Options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline);
+            completionScheduler: _context.Options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline ? _thread : null);
         bool pipeIsFlushed = !_outputWriter.CanGetUnflushedBytes || _outputWriter.UnflushedBytes == 0;
         _fileSegments.Enqueue(segment);
         _outputWriter.BeginAbsorbing(segment);

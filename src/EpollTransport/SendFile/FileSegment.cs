@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using Microsoft.Win32.SafeHandles;
 
 namespace EpollTransport.SendFile;
@@ -8,19 +9,26 @@ namespace EpollTransport.SendFile;
 /// </summary>
 internal sealed class FileSegment
 {
+    private static readonly Action<object?> s_setResult = static state => ((TaskCompletionSource)state!).TrySetResult();
+
     private readonly SafeFileHandle _file;
     private readonly TaskCompletionSource _completion;
+    private readonly PipeScheduler? _completionScheduler;
     private readonly Lock _gate = new();
     private long _sent;
     private long _progressTarget = -1;
     private TaskCompletionSource? _progress;
     private bool _released;
 
-    // completeInline: run the sender's continuation on the loop when the region is sent (ApplicationSchedulingMode
-    // Inline, where the application already runs there) instead of hopping to the thread pool.
-    public FileSegment(SafeFileHandle file, long offset, long count, long position, bool completeInline)
+    // completionScheduler: where the sender's continuations run when the region is sent (or progresses, or fails).
+    // The connection's loop when the application runs there (ApplicationSchedulingMode Inline), so the request does
+    // not move to the thread pool after a file body; the completions are queued to the loop, never run inside the
+    // send loop that completed the region, so the application never re-enters it in the middle of its state
+    // changes. Null: the thread pool, as for any other application continuation.
+    public FileSegment(SafeFileHandle file, long offset, long count, long position, PipeScheduler? completionScheduler)
     {
-        _completion = new TaskCompletionSource(completeInline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
+        _completionScheduler = completionScheduler;
+        _completion = NewCompletionSource();
         // Held until the segment ends, so the descriptor stays valid while the loop uses it even if the caller
         // disposes its handle early.
         bool added = false;
@@ -61,7 +69,10 @@ internal sealed class FileSegment
             }
         }
 
-        reached?.TrySetResult();
+        if (reached is not null)
+        {
+            SetResult(reached);
+        }
     }
 
     /// <summary>Completes when at least <paramref name="target"/> bytes have been sent (or the segment ends).</summary>
@@ -75,7 +86,7 @@ internal sealed class FileSegment
             }
 
             _progressTarget = target;
-            _progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _progress = NewCompletionSource();
             return _progress.Task;
         }
     }
@@ -101,13 +112,52 @@ internal sealed class FileSegment
         _file.DangerousRelease();
         if (error is null)
         {
-            _completion.TrySetResult();
-            progress?.TrySetResult();
+            SetResult(_completion);
+            if (progress is not null)
+            {
+                SetResult(progress);
+            }
         }
         else
         {
-            _completion.TrySetException(error);
-            progress?.TrySetException(error);
+            SetException(_completion, error);
+            if (progress is not null)
+            {
+                SetException(progress, error);
+            }
+        }
+    }
+
+    // With a scheduler, continuations run synchronously when the queued completion runs on it; without one they
+    // go to the thread pool, never onto the thread that completed the region.
+    private TaskCompletionSource NewCompletionSource() =>
+        new(_completionScheduler is null ? TaskCreationOptions.RunContinuationsAsynchronously : TaskCreationOptions.None);
+
+    private void SetResult(TaskCompletionSource completion)
+    {
+        if (_completionScheduler is null)
+        {
+            completion.TrySetResult();
+        }
+        else
+        {
+            _completionScheduler.Schedule(s_setResult, completion);
+        }
+    }
+
+    private void SetException(TaskCompletionSource completion, Exception error)
+    {
+        if (_completionScheduler is null)
+        {
+            completion.TrySetException(error);
+        }
+        else
+        {
+            _completionScheduler.Schedule(static state =>
+            {
+                var (completion, error) = ((TaskCompletionSource, Exception))state!;
+                completion.TrySetException(error);
+            }, (completion, error));
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using EpollTransport.Internal;
 using EpollTransport.Interop;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -18,7 +19,8 @@ namespace EpollTransport.SendFile;
 /// through its body writer as far as it can tell: the file region is queued on the connection first, then the
 /// region's length in stand-in bytes is written to the body writer (the transport's writer takes them into a scratch
 /// buffer and drops them; no file byte is copied). Content-Length checks, MinResponseDataRate, keep-alive and
-/// pipelining then work unchanged.
+/// pipelining then work unchanged. Bodies up to <see cref="EpollTransportOptions.SendFileCopyThreshold"/> bytes are
+/// cheaper to copy: they are read into the output pipe behind the headers instead (<see cref="SendCopiedAsync"/>).
 /// </remarks>
 internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner, HttpContext context, EpollConnection connection)
     : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature
@@ -135,6 +137,43 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
     private static bool IsFramed(HttpResponse response) =>
         response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding);
 
+    /// <summary>
+    /// Sends a small body by copying it into the output pipe, right behind the headers: cheaper than a file region
+    /// for a few KiB, and the response leaves in the same <c>sendmsg</c> as its headers (and as the responses to
+    /// any other pipelined requests). A choice, not a fallback, so it is not counted as one; its bytes count as
+    /// pipe bytes in <c>epoll.io</c>, and Kestrel counts them towards MinResponseDataRate as any written body.
+    /// </summary>
+    /// <remarks>
+    /// The whole body is read from the caller's descriptor before this returns, so the caller may close it then.
+    /// </remarks>
+    private async Task SendCopiedAsync(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken)
+    {
+        // Headers first, so the body is read into the pipe's memory right after them rather than into a buffer
+        // Kestrel keeps until the response starts. OnStarting callbacks that change the response are harmless
+        // here: these are ordinary body writes, framed and checked by Kestrel.
+        await inner.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (length == 0)
+        {
+            return;
+        }
+
+        var writer = inner.Writer;
+        long missing = FileHandleCopy.ReadInto(file, offset, length, writer);
+        if (missing > 0)
+        {
+            // The file is shorter than announced: end the connection with RST, as when sendfile finds the end of a
+            // file early, rather than let the peer wait for bytes that do not exist.
+            connection.Abort(new ConnectionAbortedException(
+                $"The file ended {missing} bytes before the {length} bytes announced for it were read."));
+            await connection.ConnectionClosedFired.ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return;
+        }
+
+        // A completed flush means the client has gone: like any write to a closed response, not an error.
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task SendPathAsync(string path, long offset, long? count, CancellationToken cancellationToken)
     {
         // The same checks and exceptions as Kestrel's own SendFileAsync, in fewer system calls.
@@ -153,13 +192,15 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
             return;
         }
 
+        if (length <= connection.Context.Options.SendFileCopyThreshold)
+        {
+            await SendCopiedAsync(file, offset, length, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         // Headers are written into the transport's pipe here (not flushed), so the file region queued next sits
         // right after them and both leave together.
         await inner.StartAsync(cancellationToken).ConfigureAwait(false);
-        if (length == 0)
-        {
-            return;
-        }
 
         // OnStarting callbacks ran inside StartAsync and may have changed the response: stand-ins would then be
         // framed or refused. Copying from the same descriptor still works on a started response.
