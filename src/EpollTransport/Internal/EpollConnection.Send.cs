@@ -29,7 +29,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
             while (!IsAborted && !_closed)
             {
                 // A file region whose preceding pipe bytes are all sent goes next, pipe data or not.
-                if (_fileSegments.TryPeek(out var segment) && segment.Position == _pipeBytesSent)
+                if (PeekFileSegment() is { } segment && segment.Position == _pipeBytesSent)
                 {
                     if (!SendFileSegment(segment))
                     {
@@ -37,7 +37,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
                         continue;
                     }
 
-                    _fileSegments.TryDequeue(out _);
+                    TakeFileSegment();
                     segment.Complete();
                     Uncork();
                     continue;
@@ -61,7 +61,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
                 }
 
                 // Pipe bytes go out only up to the next file region's position; the region follows them.
-                long limit = _fileSegments.TryPeek(out segment) ? segment.Position - _pipeBytesSent : long.MaxValue;
+                long limit = PeekFileSegment() is { } next ? next.Position - _pipeBytesSent : long.MaxValue;
                 var batch = limit < buffer.Length ? buffer.Slice(0, limit) : buffer;
                 long sent = 0;
                 try
@@ -82,7 +82,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
                     continue;
                 }
 
-                if (batch.Length < buffer.Length || _fileSegments.TryPeek(out _))
+                if (batch.Length < buffer.Length || PeekFileSegment() is not null)
                 {
                     continue; // A file region is next (the rest of the buffer, if any, comes after it).
                 }

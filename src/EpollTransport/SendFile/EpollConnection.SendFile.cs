@@ -12,6 +12,11 @@ internal sealed partial class EpollConnection
 {
     private readonly ConcurrentQueue<FileSegment> _fileSegments = new();
 
+    // The oldest queued region, taken off the queue by the send loop. Peeking into a ConcurrentQueue would pin its
+    // segment, so the next enqueue would allocate a new one: one allocation per file response. Loop only, except
+    // for the exchange in FailQueuedFiles.
+    private FileSegment? _nextFileSegment;
+
     // Pipe bytes handed to the socket over the connection's life; file regions are placed by this count. Loop only.
     private long _pipeBytesSent;
 
@@ -20,6 +25,9 @@ internal sealed partial class EpollConnection
     private int _sendLoopEnded;
 
     private bool SendLoopEnded => Volatile.Read(ref _sendLoopEnded) != 0;
+
+    /// <summary>The response body wrapper reused by this connection's HTTP/1.x requests (one at a time).</summary>
+    public SendFileResponseBodyFeature? Http1BodyFeature { get; set; }
 
     public bool CanSendFile => ReferenceEquals(Transport.Output, _outputWriter) && !SendLoopEnded;
 
@@ -118,10 +126,30 @@ internal sealed partial class EpollConnection
         return true;
     }
 
+    /// <summary>The region the send loop sends next, if any is queued.</summary>
+    private FileSegment? PeekFileSegment()
+    {
+        if (_nextFileSegment is null && _fileSegments.TryDequeue(out var segment))
+        {
+            _nextFileSegment = segment;
+        }
+
+        return _nextFileSegment;
+    }
+
+    /// <summary>The region from <see cref="PeekFileSegment"/> has been sent.</summary>
+    private void TakeFileSegment() => _nextFileSegment = null;
+
     /// <summary>Fails every queued region (with <paramref name="error"/>, or a generic reason built only if one is queued).</summary>
     private void FailQueuedFiles(Exception? error)
     {
         Interlocked.Exchange(ref _sendLoopEnded, 1);
+        if (Interlocked.Exchange(ref _nextFileSegment, null) is { } next)
+        {
+            error ??= new ConnectionAbortedException("The connection's output ended before the file was sent.");
+            next.Fail(error);
+        }
+
         while (_fileSegments.TryDequeue(out var segment))
         {
             error ??= new ConnectionAbortedException("The connection's output ended before the file was sent.");

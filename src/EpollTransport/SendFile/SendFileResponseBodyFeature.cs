@@ -22,29 +22,61 @@ namespace EpollTransport.SendFile;
 /// pipelining then work unchanged. Bodies up to <see cref="EpollTransportOptions.SendFileCopyThreshold"/> bytes are
 /// cheaper to copy: they are read into the output pipe behind the headers instead (<see cref="SendCopiedAsync"/>).
 /// </remarks>
-internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner, HttpContext context, EpollConnection connection)
-    : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature
+internal sealed class SendFileResponseBodyFeature : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature
 {
+    private readonly EpollConnection _connection;
+    private IHttpResponseBodyFeature _inner;
+    private HttpContext _context;
+
+    public SendFileResponseBodyFeature(IHttpResponseBodyFeature inner, HttpContext context, EpollConnection connection)
+    {
+        _inner = inner;
+        _context = context;
+        _connection = connection;
+    }
+
+    /// <summary>
+    /// The wrapper for a request on <paramref name="connection"/>. HTTP/1.x runs one request at a time on a
+    /// connection, so one wrapper per connection serves all of them (no allocation per request, as Kestrel reuses
+    /// its own features); HTTP/2 streams run side by side and each gets its own.
+    /// </summary>
+    public static SendFileResponseBodyFeature For(IHttpResponseBodyFeature inner, HttpContext context, EpollConnection connection)
+    {
+        string protocol = context.Request.Protocol;
+        if (!HttpProtocol.IsHttp11(protocol) && !HttpProtocol.IsHttp10(protocol))
+        {
+            return new SendFileResponseBodyFeature(inner, context, connection);
+        }
+
+        if (connection.Http1BodyFeature is { } feature)
+        {
+            feature._inner = inner;
+            feature._context = context;
+            return feature;
+        }
+
+        return connection.Http1BodyFeature = new SendFileResponseBodyFeature(inner, context, connection);
+    }
     // What the stand-ins are written from; their content never reaches the wire (see TransportOutputWriter).
     private static readonly byte[] s_standIns = new byte[64 * 1024];
 
-    public Stream Stream => inner.Stream;
+    public Stream Stream => _inner.Stream;
 
-    public PipeWriter Writer => inner.Writer;
+    public PipeWriter Writer => _inner.Writer;
 
-    public void DisableBuffering() => inner.DisableBuffering();
+    public void DisableBuffering() => _inner.DisableBuffering();
 
-    public Task StartAsync(CancellationToken cancellationToken = default) => inner.StartAsync(cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken = default) => _inner.StartAsync(cancellationToken);
 
-    public Task CompleteAsync() => inner.CompleteAsync();
+    public Task CompleteAsync() => _inner.CompleteAsync();
 
     public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
     {
         string? reason = WhyNotZeroCopy(count);
         if (reason is not null)
         {
-            connection.Context.Metrics.SendFileFellBack(reason);
-            return inner.SendFileAsync(path, offset, count, cancellationToken);
+            _connection.Context.Metrics.SendFileFellBack(reason);
+            return _inner.SendFileAsync(path, offset, count, cancellationToken);
         }
 
         return SendPathAsync(path, offset, count, cancellationToken);
@@ -59,7 +91,7 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
         string? reason = WhyNotZeroCopy(count);
         if (reason is not null)
         {
-            connection.Context.Metrics.SendFileFellBack(reason);
+            _connection.Context.Metrics.SendFileFellBack(reason);
             return CopyAsync(file, offset, count, cancellationToken);
         }
 
@@ -69,13 +101,13 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
     }
 
     private Task CopyAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken) =>
-        FileHandleCopy.CopyAsync(file, offset, FileHandleCopy.RegionLength(file, offset, count), inner.Writer, cancellationToken);
+        FileHandleCopy.CopyAsync(file, offset, FileHandleCopy.RegionLength(file, offset, count), _inner.Writer, cancellationToken);
 
     /// <summary>The reason the file must be copied instead, or null when sendfile can carry it.</summary>
     private string? WhyNotZeroCopy(long? count)
     {
-        var request = context.Request;
-        var response = context.Response;
+        var request = _context.Request;
+        var response = _context.Response;
         if (!HttpProtocol.IsHttp11(request.Protocol) && !HttpProtocol.IsHttp10(request.Protocol))
         {
             return "protocol"; // HTTP/2 and HTTP/3 frame the body themselves.
@@ -106,12 +138,12 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
             return "length-mismatch";
         }
 
-        if (context.Features.Get<ITlsConnectionFeature>() is not null || context.Features.Get<ITlsHandshakeFeature>() is not null)
+        if (_context.Features.Get<ITlsConnectionFeature>() is not null || _context.Features.Get<ITlsHandshakeFeature>() is not null)
         {
             return "tls";
         }
 
-        if (!connection.CanSendFile)
+        if (!_connection.CanSendFile)
         {
             return "wrapped-transport";
         }
@@ -121,7 +153,7 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
 
     private string? WhyNotZeroCopyAfterStart(long length)
     {
-        var response = context.Response;
+        var response = _context.Response;
         if (HasNoBody(response))
         {
             return "status";
@@ -151,21 +183,21 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
         // Headers first, so the body is read into the pipe's memory right after them rather than into a buffer
         // Kestrel keeps until the response starts. OnStarting callbacks that change the response are harmless
         // here: these are ordinary body writes, framed and checked by Kestrel.
-        await inner.StartAsync(cancellationToken).ConfigureAwait(false);
+        await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
         if (length == 0)
         {
             return;
         }
 
-        var writer = inner.Writer;
+        var writer = _inner.Writer;
         long missing = FileHandleCopy.ReadInto(file, offset, length, writer);
         if (missing > 0)
         {
             // The file is shorter than announced: end the connection with RST, as when sendfile finds the end of a
             // file early, rather than let the peer wait for bytes that do not exist.
-            connection.Abort(new ConnectionAbortedException(
+            _connection.Abort(new ConnectionAbortedException(
                 $"The file ended {missing} bytes before the {length} bytes announced for it were read."));
-            await connection.ConnectionClosedFired.ConfigureAwait(false);
+            await _connection.ConnectionClosedFired.ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             return;
         }
@@ -185,14 +217,14 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
     /// <summary>Sends <paramref name="length"/> bytes of <paramref name="file"/> with sendfile, or copies them when the response turns out not to allow it.</summary>
     private async Task SendZeroCopyAsync(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken)
     {
-        if (context.Response.ContentLength != length)
+        if (_context.Response.ContentLength != length)
         {
-            connection.Context.Metrics.SendFileFellBack("length-mismatch");
-            await FileHandleCopy.CopyAsync(file, offset, length, inner.Writer, cancellationToken).ConfigureAwait(false);
+            _connection.Context.Metrics.SendFileFellBack("length-mismatch");
+            await FileHandleCopy.CopyAsync(file, offset, length, _inner.Writer, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        if (length <= connection.Context.Options.SendFileCopyThreshold)
+        if (length <= _connection.Context.Options.SendFileCopyThreshold)
         {
             await SendCopiedAsync(file, offset, length, cancellationToken).ConfigureAwait(false);
             return;
@@ -200,23 +232,23 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
 
         // Headers are written into the transport's pipe here (not flushed), so the file region queued next sits
         // right after them and both leave together.
-        await inner.StartAsync(cancellationToken).ConfigureAwait(false);
+        await _inner.StartAsync(cancellationToken).ConfigureAwait(false);
 
         // OnStarting callbacks ran inside StartAsync and may have changed the response: stand-ins would then be
         // framed or refused. Copying from the same descriptor still works on a started response.
         if (WhyNotZeroCopyAfterStart(length) is { } reason)
         {
-            connection.Context.Metrics.SendFileFellBack(reason);
-            await FileHandleCopy.CopyAsync(file, offset, length, inner.Writer, cancellationToken).ConfigureAwait(false);
+            _connection.Context.Metrics.SendFileFellBack(reason);
+            await FileHandleCopy.CopyAsync(file, offset, length, _inner.Writer, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        var sent = connection.QueueFile(file, offset, length);
+        var sent = _connection.QueueFile(file, offset, length);
         bool outputEnded = false;
         try
         {
-            var writer = inner.Writer;
-            int chunk = (int)Math.Min(connection.Context.FileWindow, s_standIns.Length);
+            var writer = _inner.Writer;
+            int chunk = (int)Math.Min(_connection.Context.FileWindow, s_standIns.Length);
             long remaining = length;
             while (remaining > 0)
             {
@@ -236,7 +268,7 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
         }
         finally
         {
-            connection.EndFileRegion();
+            _connection.EndFileRegion();
         }
 
         // The handle may be closed only when the kernel has taken the whole region (or the connection has ended).
@@ -255,7 +287,7 @@ internal sealed class SendFileResponseBodyFeature(IHttpResponseBodyFeature inner
             // The connection ended first (the client went away, or it was aborted). Kestrel's own copy, writing to
             // a disconnected client, ends quietly once the request is aborted, with no Content-Length error: wait
             // until Kestrel has been told (ConnectionClosed aborts the request) and end the same way.
-            await connection.ConnectionClosedFired.ConfigureAwait(false);
+            await _connection.ConnectionClosedFired.ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }
     }

@@ -23,7 +23,7 @@ internal sealed class SendFileStartupFilter(IOptions<EpollTransportOptions> opti
                 if (context.Features.Get<IConnectionSendFileFeature>() is EpollConnection connection
                     && context.Features.Get<IHttpResponseBodyFeature>() is { } body)
                 {
-                    context.Features.Set<IHttpResponseBodyFeature>(new SendFileResponseBodyFeature(body, context, connection));
+                    context.Features.Set<IHttpResponseBodyFeature>(SendFileResponseBodyFeature.For(body, context, connection));
                 }
 
                 return nextMiddleware(context);
