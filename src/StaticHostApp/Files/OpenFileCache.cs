@@ -30,9 +30,9 @@ internal sealed class OpenFileCache(TimeSpan validity, int capacity) : IDisposab
 
     /// <summary>
     /// The cached descriptor of <paramref name="path"/>, with a reference taken for the caller (who must release it),
-    /// or false when there is none still valid.
+    /// what statx said about it and the physical path it was opened as, or false when there is none still valid.
     /// </summary>
-    public bool TryGet(string path, out SafeFileHandle handle, out LibC.FileStatus status)
+    public bool TryGet(string path, out SafeFileHandle handle, out LibC.FileStatus status, out string physicalPath)
     {
         if (_entries.TryGetValue(path, out var entry))
         {
@@ -40,6 +40,7 @@ internal sealed class OpenFileCache(TimeSpan validity, int capacity) : IDisposab
             {
                 handle = entry.Handle;
                 status = entry.Status;
+                physicalPath = entry.PhysicalPath;
                 return true;
             }
 
@@ -48,14 +49,16 @@ internal sealed class OpenFileCache(TimeSpan validity, int capacity) : IDisposab
 
         handle = null!;
         status = default;
+        physicalPath = null!;
         return false;
     }
 
     /// <summary>
     /// Takes ownership of a freshly opened file's descriptor and takes a reference on it for the caller; false, with
-    /// nothing taken, when the cache is full of valid entries (the caller keeps owning the descriptor then).
+    /// nothing taken, when the cache is full of valid entries (the caller keeps owning the descriptor then). The
+    /// physical path is kept with it, so a hit costs no string either.
     /// </summary>
-    public bool TryAdd(string path, SafeFileHandle handle, LibC.FileStatus status)
+    public bool TryAdd(string path, SafeFileHandle handle, LibC.FileStatus status, string physicalPath)
     {
         if (_entries.Count >= capacity && !SweepExpired())
         {
@@ -64,7 +67,7 @@ internal sealed class OpenFileCache(TimeSpan validity, int capacity) : IDisposab
 
         bool added = false;
         handle.DangerousAddRef(ref added);
-        var entry = new Entry(handle, status, Environment.TickCount64 + _validityMilliseconds);
+        var entry = new Entry(handle, status, physicalPath, Environment.TickCount64 + _validityMilliseconds);
         while (true)
         {
             if (_entries.TryGetValue(path, out var previous))
@@ -138,5 +141,5 @@ internal sealed class OpenFileCache(TimeSpan validity, int capacity) : IDisposab
         }
     }
 
-    private sealed record Entry(SafeFileHandle Handle, LibC.FileStatus Status, long Expires);
+    private sealed record Entry(SafeFileHandle Handle, LibC.FileStatus Status, string PhysicalPath, long Expires);
 }

@@ -82,7 +82,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
 
         // A file never has a trailing slash, and nothing else is a file.
-        if (subpath.EndsWith('/') || OpenFile(subpath, out var handle, out var status, out var shared) != PathAccess.File)
+        if (subpath.EndsWith('/') || OpenFile(subpath, out var handle, out var status, out var shared, out var physicalPath) != PathAccess.File)
         {
             return new NotFoundFileInfo(subpath);
         }
@@ -100,7 +100,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             : null;
         if (info is null)
         {
-            info = new SiteFileInfo(this, subpath, _root + subpath, handle, status, sharedHandle: shared);
+            info = new SiteFileInfo(this, subpath, physicalPath, handle, status, sharedHandle: shared);
         }
         else
         {
@@ -225,14 +225,14 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
 
         var siblingPath = subpath + ContentCodings.FileSuffix(coding);
-        if (OpenFile(siblingPath, out var handle, out var status, out var shared) != PathAccess.File)
+        if (OpenFile(siblingPath, out var handle, out var status, out var shared, out var physicalPath) != PathAccess.File)
         {
             return null;
         }
 
         if (status.LastModified >= original.LastModified - SiblingClockSlack)
         {
-            return new SiteFileInfo(this, subpath, _root + siblingPath, handle, status, coding, shared);
+            return new SiteFileInfo(this, subpath, physicalPath, handle, status, coding, shared);
         }
 
         Release(handle!, shared);
@@ -240,12 +240,13 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     }
 
     /// <summary>
-    /// A regular file for serving: from the open-file cache when it holds <paramref name="subpath"/> (a reference is
-    /// taken, <paramref name="shared"/> is true), otherwise opened and then offered to the cache.
+    /// A regular file for serving, with the physical path the response body feature will know it by: from the
+    /// open-file cache when it holds <paramref name="subpath"/> (a reference is taken, <paramref name="shared"/> is
+    /// true), otherwise opened and then offered to the cache.
     /// </summary>
-    private PathAccess OpenFile(string subpath, out SafeFileHandle? handle, out FileStatus status, out bool shared)
+    private PathAccess OpenFile(string subpath, out SafeFileHandle? handle, out FileStatus status, out bool shared, out string physicalPath)
     {
-        if (_cache is not null && _cache.TryGet(subpath, out var cached, out status))
+        if (_cache is not null && _cache.TryGet(subpath, out var cached, out status, out physicalPath))
         {
             handle = cached;
             shared = true;
@@ -253,7 +254,8 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
 
         var access = Open(subpath, ReadFlags, out handle, out status);
-        shared = access == PathAccess.File && _cache is not null && _cache.TryAdd(subpath, handle!, status);
+        physicalPath = access == PathAccess.File ? _root + subpath : string.Empty;
+        shared = access == PathAccess.File && _cache is not null && _cache.TryAdd(subpath, handle!, status, physicalPath);
         return access;
     }
 
