@@ -38,6 +38,32 @@ public abstract class PrecompressedTests : IDisposable
     public void Dispose() => _sandbox.Dispose();
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task With_the_open_file_cache_a_sibling_asked_for_by_its_own_path_is_served_as_itself(bool siblingFirst)
+    {
+        await using var host = Start(s => s.With("StaticHost:OpenFileCache:Validity", "00:05:00"));
+
+        for (int round = 0; round < 2; round++)
+        {
+            if (siblingFirst || round > 0)
+            {
+                using var direct = await GetAsync(host, "/app.js.gz", acceptEncoding: "");
+                Assert.Equal(HttpStatusCode.OK, direct.StatusCode);
+                Assert.Empty(direct.Content.Headers.ContentEncoding);
+                Assert.NotEqual("text/javascript", direct.Content.Headers.ContentType?.MediaType);
+                Assert.Equal(_gzip, await direct.Content.ReadAsByteArrayAsync());
+            }
+
+            using var asSibling = await GetAsync(host, "/app.js", "gzip");
+            Assert.Equal(HttpStatusCode.OK, asSibling.StatusCode);
+            Assert.Equal(["gzip"], asSibling.Content.Headers.ContentEncoding);
+            Assert.Equal("text/javascript", asSibling.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(_gzip, await asSibling.Content.ReadAsByteArrayAsync());
+        }
+    }
+
+    [Theory]
     [InlineData("gzip", "gzip")]
     [InlineData("gzip, deflate, br", "br")]
     [InlineData("br;q=0.5, gzip;q=0.8", "gzip")]

@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Win32.SafeHandles;
-using StaticHostApp.Interop;
 
 namespace StaticHostApp.Files;
 
 /// <summary>
-/// Keeps the descriptors of recently served files open, with what statx said about them, for a short validity
+/// Keeps the descriptors of recently served files open, described as served (<see cref="SiteFileInfo"/>: what statx
+/// said, the physical path), for a short validity
 /// (nginx's <c>open_file_cache</c>): a hot file then costs no <c>openat2</c>, <c>statx</c> or <c>close</c> per
 /// request. One cache per site; keyed by the request path (a precompressed sibling has its own key).
 /// </summary>
@@ -29,45 +30,42 @@ internal sealed class OpenFileCache(TimeSpan validity, int capacity) : IDisposab
     private bool _disposed;
 
     /// <summary>
-    /// The cached descriptor of <paramref name="path"/>, with a reference taken for the caller (who must release it),
-    /// what statx said about it and the physical path it was opened as, or false when there is none still valid.
+    /// The cached file <paramref name="path"/> opened as, with a reference on its descriptor taken for the caller (who
+    /// must release it), or false when there is none still valid. The description is shared by every request that
+    /// gets it, so a hit allocates nothing.
     /// </summary>
-    public bool TryGet(string path, out SafeFileHandle handle, out LibC.FileStatus status, out string physicalPath)
+    public bool TryGet(string path, [NotNullWhen(true)] out SiteFileInfo? file)
     {
         if (_entries.TryGetValue(path, out var entry))
         {
             if (Environment.TickCount64 < entry.Expires && TryAddReference(entry.Handle))
             {
-                handle = entry.Handle;
-                status = entry.Status;
-                physicalPath = entry.PhysicalPath;
+                file = entry.File;
                 return true;
             }
 
             Remove(path, entry);
         }
 
-        handle = null!;
-        status = default;
-        physicalPath = null!;
+        file = null;
         return false;
     }
 
     /// <summary>
-    /// Takes ownership of a freshly opened file's descriptor and takes a reference on it for the caller; false, with
-    /// nothing taken, when the cache is full of valid entries (the caller keeps owning the descriptor then). The
-    /// physical path is kept with it, so a hit costs no string either.
+    /// Takes ownership of a freshly opened file's descriptor (<paramref name="file"/> describes it, with
+    /// <see cref="SiteFileInfo.SharedHandle"/> set) and takes a reference on it for the caller; false, with nothing
+    /// taken, when the cache is full of valid entries (the caller keeps owning the descriptor then).
     /// </summary>
-    public bool TryAdd(string path, SafeFileHandle handle, LibC.FileStatus status, string physicalPath)
+    public bool TryAdd(string path, SiteFileInfo file)
     {
         if (_entries.Count >= capacity && !SweepExpired())
         {
             return false;
         }
 
+        var entry = new Entry(file, Environment.TickCount64 + _validityMilliseconds);
         bool added = false;
-        handle.DangerousAddRef(ref added);
-        var entry = new Entry(handle, status, physicalPath, Environment.TickCount64 + _validityMilliseconds);
+        entry.Handle.DangerousAddRef(ref added);
         while (true)
         {
             if (_entries.TryGetValue(path, out var previous))
@@ -141,5 +139,8 @@ internal sealed class OpenFileCache(TimeSpan validity, int capacity) : IDisposab
         }
     }
 
-    private sealed record Entry(SafeFileHandle Handle, LibC.FileStatus Status, string PhysicalPath, long Expires);
+    private sealed record Entry(SiteFileInfo File, long Expires)
+    {
+        public SafeFileHandle Handle { get; } = File.Handle ?? throw new ArgumentException("Only an opened file can be cached.", nameof(File));
+    }
 }
