@@ -21,13 +21,28 @@ namespace StaticHostApp.Files;
 /// <para>
 /// The cache owns each descriptor; a request that uses one holds a reference (<see cref="System.Runtime.InteropServices.SafeHandle.DangerousAddRef"/>)
 /// until it ends, so an entry that expires or is replaced meanwhile is closed only when its last request is done.
+/// Expired entries are also closed by a sweep about once a validity, so a file nobody asks for again does not keep
+/// its descriptor (nor, once deleted, its disk space) until the cache happens to fill up.
 /// </para>
 /// </remarks>
-internal sealed class OpenFileCache(TimeSpan validity, int capacity) : IDisposable
+internal sealed class OpenFileCache : IDisposable
 {
+    private static readonly TimeSpan MinSweepPeriod = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly long _validityMilliseconds = (long)validity.TotalMilliseconds;
+    private readonly long _validityMilliseconds;
+    private readonly int _capacity;
+    private readonly Timer _sweeper;
     private bool _disposed;
+
+    /// <summary>Creates a cache of at most <paramref name="capacity"/> files, each served for <paramref name="validity"/>.</summary>
+    public OpenFileCache(TimeSpan validity, int capacity)
+    {
+        _validityMilliseconds = (long)validity.TotalMilliseconds;
+        _capacity = capacity;
+        var period = validity < MinSweepPeriod ? MinSweepPeriod : validity;
+        _sweeper = new Timer(static cache => ((OpenFileCache)cache!).SweepExpired(), this, period, period);
+    }
 
     /// <summary>
     /// The cached file <paramref name="path"/> opened as, with a reference on its descriptor taken for the caller (who
@@ -58,7 +73,7 @@ internal sealed class OpenFileCache(TimeSpan validity, int capacity) : IDisposab
     /// </summary>
     public bool TryAdd(string path, SiteFileInfo file)
     {
-        if (_entries.Count >= capacity && !SweepExpired())
+        if (_entries.Count >= _capacity && !SweepExpired())
         {
             return false;
         }
@@ -94,6 +109,7 @@ internal sealed class OpenFileCache(TimeSpan validity, int capacity) : IDisposab
     /// <summary>Closes every cached descriptor (each one once its last request has released it).</summary>
     public void Dispose()
     {
+        _sweeper.Dispose();
         Volatile.Write(ref _disposed, true);
         foreach (var (path, entry) in _entries)
         {
@@ -128,7 +144,7 @@ internal sealed class OpenFileCache(TimeSpan validity, int capacity) : IDisposab
             }
         }
 
-        return _entries.Count < capacity;
+        return _entries.Count < _capacity;
     }
 
     private void Remove(string path, Entry entry)
