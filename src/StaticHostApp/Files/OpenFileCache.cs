@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.CodeAnalysis;
 using Microsoft.Win32.SafeHandles;
 
 namespace StaticHostApp.Files;
@@ -16,7 +15,8 @@ namespace StaticHostApp.Files;
 /// serves is always a file that passed the checks. What the validity trades is freshness: for up to that long after
 /// a path changes (replaced, deleted, made unreadable, swapped for a link) requests may still get the file it named
 /// when it was opened. Only regular files that opened successfully are cached, so a file that appears is seen at
-/// once.
+/// once; the one exception is a precompressed sibling's absence, remembered too: a sibling that appears is used
+/// within the validity, and until then the original is served, a correct answer all the same.
 /// </para>
 /// <para>
 /// The cache owns each descriptor; a request that uses one holds a reference (<see cref="System.Runtime.InteropServices.SafeHandle.DangerousAddRef"/>)
@@ -45,15 +45,16 @@ internal sealed class OpenFileCache : IDisposable
     }
 
     /// <summary>
-    /// The cached file <paramref name="path"/> opened as, with a reference on its descriptor taken for the caller (who
-    /// must release it), or false when there is none still valid. The description is shared by every request that
-    /// gets it, so a hit allocates nothing.
+    /// What the cache knows about <paramref name="path"/>, or false when it knows nothing still valid. True with a
+    /// file: the cached file, with a reference on its descriptor taken for the caller (who must release it); the
+    /// description is shared by every request that gets it, so a hit allocates nothing. True with null: the path was
+    /// found to name no servable file (see <see cref="AddMissing"/>).
     /// </summary>
-    public bool TryGet(string path, [NotNullWhen(true)] out SiteFileInfo? file)
+    public bool TryGet(string path, out SiteFileInfo? file)
     {
         if (_entries.TryGetValue(path, out var entry))
         {
-            if (Environment.TickCount64 < entry.Expires && TryAddReference(entry.Handle))
+            if (Environment.TickCount64 < entry.Expires && (entry.File is null || TryAddReference(entry.File.Handle!)))
             {
                 file = entry.File;
                 return true;
@@ -73,37 +74,29 @@ internal sealed class OpenFileCache : IDisposable
     /// </summary>
     public bool TryAdd(string path, SiteFileInfo file)
     {
-        if (_entries.Count >= _capacity && !SweepExpired())
+        var handle = file.Handle ?? throw new ArgumentException("Only an opened file can be cached.", nameof(file));
+        if (!HasRoom())
         {
             return false;
         }
 
-        var entry = new Entry(file, Environment.TickCount64 + _validityMilliseconds);
         bool added = false;
-        entry.Handle.DangerousAddRef(ref added);
-        while (true)
-        {
-            if (_entries.TryGetValue(path, out var previous))
-            {
-                if (_entries.TryUpdate(path, entry, previous))
-                {
-                    previous.Handle.Dispose();
-                    break;
-                }
-            }
-            else if (_entries.TryAdd(path, entry))
-            {
-                break;
-            }
-        }
-
-        // A cache disposed meanwhile (a reload swapped the site out) must not keep what was just added.
-        if (Volatile.Read(ref _disposed))
-        {
-            Remove(path, entry);
-        }
-
+        handle.DangerousAddRef(ref added);
+        Store(path, new Entry(file, Environment.TickCount64 + _validityMilliseconds));
         return true;
+    }
+
+    /// <summary>
+    /// Remembers for the validity that <paramref name="path"/> names no servable file, when there is room. Used for
+    /// precompressed siblings only: most files have none, and without this every request that accepts a coding
+    /// would look for them again.
+    /// </summary>
+    public void AddMissing(string path)
+    {
+        if (HasRoom())
+        {
+            Store(path, new Entry(null, Environment.TickCount64 + _validityMilliseconds));
+        }
     }
 
     /// <summary>Closes every cached descriptor (each one once its last request has released it).</summary>
@@ -132,6 +125,33 @@ internal sealed class OpenFileCache : IDisposable
         return added;
     }
 
+    private bool HasRoom() => _entries.Count < _capacity || SweepExpired();
+
+    private void Store(string path, Entry entry)
+    {
+        while (true)
+        {
+            if (_entries.TryGetValue(path, out var previous))
+            {
+                if (_entries.TryUpdate(path, entry, previous))
+                {
+                    previous.File?.Handle!.Dispose();
+                    break;
+                }
+            }
+            else if (_entries.TryAdd(path, entry))
+            {
+                break;
+            }
+        }
+
+        // A cache disposed meanwhile (a reload swapped the site out) must not keep what was just added.
+        if (Volatile.Read(ref _disposed))
+        {
+            Remove(path, entry);
+        }
+    }
+
     /// <summary>Removes expired entries; true when that made room.</summary>
     private bool SweepExpired()
     {
@@ -151,12 +171,10 @@ internal sealed class OpenFileCache : IDisposable
     {
         if (_entries.TryRemove(KeyValuePair.Create(path, entry)))
         {
-            entry.Handle.Dispose();
+            entry.File?.Handle!.Dispose();
         }
     }
 
-    private sealed record Entry(SiteFileInfo File, long Expires)
-    {
-        public SafeFileHandle Handle { get; } = File.Handle ?? throw new ArgumentException("Only an opened file can be cached.", nameof(File));
-    }
+    /// <summary>A cached file, or (<see cref="File"/> null) a path known to name none, until <see cref="Expires"/>.</summary>
+    private sealed record Entry(SiteFileInfo? File, long Expires);
 }

@@ -247,15 +247,31 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     /// </summary>
     private SiteFileInfo? OpenFile(string path, string subpath, ContentCoding coding)
     {
+        // A sibling's absence is cached as well (most files have no sibling); a path asked for as itself is always
+        // looked for again, so a file that appears is served at once.
+        bool sibling = coding != ContentCoding.None;
         if (_cache is not null && _cache.TryGet(path, out var cached))
         {
-            // The same file can be asked for as itself and as another path's precompressed sibling ("/a.js.gz", and
-            // "/a.js" with gzip): the cached description serves only the request it was made for.
-            return cached.Coding == coding && cached.Subpath == subpath ? cached : cached.DescribedAs(subpath, coding);
+            if (cached is not null)
+            {
+                // The same file can be asked for as itself and as another path's precompressed sibling ("/a.js.gz",
+                // and "/a.js" with gzip): the cached description serves only the request it was made for.
+                return cached.Coding == coding && cached.Subpath == subpath ? cached : cached.DescribedAs(subpath, coding);
+            }
+
+            if (sibling)
+            {
+                return null;
+            }
         }
 
         if (Open(path, ReadFlags, out var handle, out var status) != PathAccess.File)
         {
+            if (sibling)
+            {
+                _cache?.AddMissing(path);
+            }
+
             return null;
         }
 
