@@ -78,6 +78,17 @@ public abstract class OpenFileCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task An_expired_file_nobody_asks_for_again_is_closed()
+    {
+        var path = _sandbox["site/file.txt"];
+        await using var host = Start(validity: "00:00:00.100");
+        Assert.Equal("FIRST", await GetAsync(host));
+
+        // No other request comes: the cache lets go of the expired descriptor by itself.
+        await NoDescriptorRefersToAsync(path);
+    }
+
+    [Fact]
     public void Invalid_cache_settings_fail_start_up()
     {
         var exception = Assert.ThrowsAny<Exception>(() =>

@@ -38,6 +38,90 @@ public abstract class PrecompressedTests : IDisposable
     public void Dispose() => _sandbox.Dispose();
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task With_the_open_file_cache_a_sibling_asked_for_by_its_own_path_is_served_as_itself(bool siblingFirst)
+    {
+        await using var host = Start(s => s.With("StaticHost:OpenFileCache:Validity", "00:05:00"));
+
+        for (int round = 0; round < 2; round++)
+        {
+            if (siblingFirst || round > 0)
+            {
+                using var direct = await GetAsync(host, "/app.js.gz", acceptEncoding: "");
+                Assert.Equal(HttpStatusCode.OK, direct.StatusCode);
+                Assert.Empty(direct.Content.Headers.ContentEncoding);
+                Assert.NotEqual("text/javascript", direct.Content.Headers.ContentType?.MediaType);
+                Assert.Equal(_gzip, await direct.Content.ReadAsByteArrayAsync());
+            }
+
+            using var asSibling = await GetAsync(host, "/app.js", "gzip");
+            Assert.Equal(HttpStatusCode.OK, asSibling.StatusCode);
+            Assert.Equal(["gzip"], asSibling.Content.Headers.ContentEncoding);
+            Assert.Equal("text/javascript", asSibling.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(_gzip, await asSibling.Content.ReadAsByteArrayAsync());
+        }
+    }
+
+    [Fact]
+    public async Task With_the_open_file_cache_a_missing_sibling_is_remembered_for_the_validity_but_not_for_its_own_path()
+    {
+        var modified = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        _sandbox.WriteFile("site/plain.txt", "PLAIN", modified);
+        await using var host = Start(s => s.With("StaticHost:OpenFileCache:Validity", "00:05:00"));
+        using (var before = await GetAsync(host, "/plain.txt", "gzip"))
+        {
+            Assert.Empty(before.Content.Headers.ContentEncoding);
+        }
+
+        var gzip = Compress("PLAIN", stream => new GZipStream(stream, CompressionLevel.SmallestSize));
+        _sandbox.WriteFile("site/plain.txt.gz", gzip, modified);
+
+        // Within the validity the sibling's absence stands (the original is still a correct answer)...
+        using (var cached = await GetAsync(host, "/plain.txt", "gzip"))
+        {
+            Assert.Empty(cached.Content.Headers.ContentEncoding);
+            Assert.Equal("PLAIN", await cached.Content.ReadAsStringAsync());
+        }
+
+        // ...but asked for by its own path, the new file is served at once.
+        using var direct = await GetAsync(host, "/plain.txt.gz", acceptEncoding: "");
+        Assert.Equal(HttpStatusCode.OK, direct.StatusCode);
+        Assert.Equal(gzip, await direct.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task With_the_open_file_cache_a_sibling_that_appears_is_used_after_the_validity()
+    {
+        var modified = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        _sandbox.WriteFile("site/plain.txt", "PLAIN", modified);
+        await using var host = Start(s => s.With("StaticHost:OpenFileCache:Validity", "00:00:00.100"));
+        using (var before = await GetAsync(host, "/plain.txt", "gzip"))
+        {
+            Assert.Empty(before.Content.Headers.ContentEncoding);
+        }
+
+        var gzip = Compress("PLAIN", stream => new GZipStream(stream, CompressionLevel.SmallestSize));
+        _sandbox.WriteFile("site/plain.txt.gz", gzip, modified);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            using var response = await GetAsync(host, "/plain.txt", "gzip");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            if (response.Content.Headers.ContentEncoding.Count > 0)
+            {
+                Assert.Equal(["gzip"], response.Content.Headers.ContentEncoding);
+                Assert.Equal(gzip, await response.Content.ReadAsByteArrayAsync());
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the new sibling was never served");
+            await Task.Delay(20);
+        }
+    }
+
+    [Theory]
     [InlineData("gzip", "gzip")]
     [InlineData("gzip, deflate, br", "br")]
     [InlineData("br;q=0.5, gzip;q=0.8", "gzip")]

@@ -58,7 +58,20 @@ internal sealed class RequestFiles(IHttpResponseBodyFeature inner, StringValues 
             return first;
         }
 
-        return _others?.Find(file => ReferenceEquals(file.Provider, provider) && file.Subpath == subpath);
+        // Loops rather than List.Find: a lambda capturing the parameters would allocate a closure on every call,
+        // and these run for every file request.
+        if (_others is not null)
+        {
+            foreach (var file in _others)
+            {
+                if (ReferenceEquals(file.Provider, provider) && file.Subpath == subpath)
+                {
+                    return file;
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Takes ownership of an opened file's descriptor until the request ends.</summary>
@@ -113,6 +126,17 @@ internal sealed class RequestFiles(IHttpResponseBodyFeature inner, StringValues 
             return first;
         }
 
-        return _others?.Find(file => file.PhysicalPath == path);
+        if (_others is not null)
+        {
+            foreach (var file in _others)
+            {
+                if (file.PhysicalPath == path)
+                {
+                    return file;
+                }
+            }
+        }
+
+        return null;
     }
 }

@@ -7,7 +7,9 @@ namespace StaticHostApp.Files;
 /// <summary>
 /// A regular file <see cref="SiteFileProvider"/> has opened and checked, described by the statx(2) of its open
 /// descriptor. Inside a request it carries that descriptor (<see cref="Handle"/>, owned by the request's
-/// <see cref="RequestFiles"/>), and both the body and any stream come from it.
+/// <see cref="RequestFiles"/>), and both the body and any stream come from it. A file from the open-file cache
+/// (<see cref="SharedHandle"/>) is one immutable description shared by every request that gets it; each request
+/// holds its own reference on the descriptor and releases it at its end.
 /// </summary>
 /// <remarks>
 /// For a precompressed sibling (<see cref="Coding"/>), <see cref="Name"/>, <see cref="Subpath"/> and so the content
@@ -64,6 +66,10 @@ internal sealed class SiteFileInfo(
     /// rather than to the request.
     /// </summary>
     public bool SharedHandle => sharedHandle;
+
+    /// <summary>The same open file (and the same reference on its descriptor) as the answer to another request path.</summary>
+    public SiteFileInfo DescribedAs(string requestPath, ContentCoding bytesCoding) =>
+        new(provider, requestPath, physicalPath, handle, status, bytesCoding, sharedHandle);
 
     /// <summary>Lets go of the descriptor at the end of the request: releases the reference, or closes it.</summary>
     public void ReleaseHandle()

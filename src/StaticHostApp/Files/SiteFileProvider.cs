@@ -82,7 +82,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
 
         // A file never has a trailing slash, and nothing else is a file.
-        if (subpath.EndsWith('/') || OpenFile(subpath, out var handle, out var status, out var shared) != PathAccess.File)
+        if (subpath.EndsWith('/') || OpenFile(subpath, subpath, ContentCoding.None) is not { } file)
         {
             return new NotFoundFileInfo(subpath);
         }
@@ -91,20 +91,20 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         {
             // Nobody would let go of the descriptor at the end of a request: describe the file and let go of it
             // now. Its stream reopens it confined and checks it is still the same file.
-            Release(handle!, shared);
-            return new SiteFileInfo(this, subpath, physicalPath: null, handle: null, status);
+            file.ReleaseHandle();
+            return new SiteFileInfo(this, subpath, physicalPath: null, handle: null, file.Status);
         }
 
         var info = _precompressed && files.Codings is { First: not ContentCoding.None } codings
-            ? OpenSibling(subpath, codings.First, status) ?? OpenSibling(subpath, codings.Second, status)
+            ? OpenSibling(subpath, codings.First, file.Status) ?? OpenSibling(subpath, codings.Second, file.Status)
             : null;
         if (info is null)
         {
-            info = new SiteFileInfo(this, subpath, _root + subpath, handle, status, sharedHandle: shared);
+            info = file;
         }
         else
         {
-            Release(handle!, shared);
+            file.ReleaseHandle();
         }
 
         files.Add(info);
@@ -225,36 +225,67 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
 
         var siblingPath = subpath + ContentCodings.FileSuffix(coding);
-        if (OpenFile(siblingPath, out var handle, out var status, out var shared) != PathAccess.File)
+        if (OpenFile(siblingPath, subpath, coding) is not { } sibling)
         {
             return null;
         }
 
-        if (status.LastModified >= original.LastModified - SiblingClockSlack)
+        if (sibling.Status.LastModified >= original.LastModified - SiblingClockSlack)
         {
-            return new SiteFileInfo(this, subpath, _root + siblingPath, handle, status, coding, shared);
+            return sibling;
         }
 
-        Release(handle!, shared);
+        sibling.ReleaseHandle();
         return null;
     }
 
     /// <summary>
-    /// A regular file for serving: from the open-file cache when it holds <paramref name="subpath"/> (a reference is
-    /// taken, <paramref name="shared"/> is true), otherwise opened and then offered to the cache.
+    /// The regular file <paramref name="path"/> names, opened, described as the answer to <paramref name="subpath"/>
+    /// in <paramref name="coding"/>: from the open-file cache when it holds <paramref name="path"/> (a reference is
+    /// taken on its descriptor), otherwise opened and then offered to the cache; null when it is no readable
+    /// regular file.
     /// </summary>
-    private PathAccess OpenFile(string subpath, out SafeFileHandle? handle, out FileStatus status, out bool shared)
+    private SiteFileInfo? OpenFile(string path, string subpath, ContentCoding coding)
     {
-        if (_cache is not null && _cache.TryGet(subpath, out var cached, out status))
+        // A sibling's absence is cached as well (most files have no sibling); a path asked for as itself is always
+        // looked for again, so a file that appears is served at once.
+        bool sibling = coding != ContentCoding.None;
+        if (_cache is not null && _cache.TryGet(path, out var cached))
         {
-            handle = cached;
-            shared = true;
-            return PathAccess.File;
+            if (cached is not null)
+            {
+                // The same file can be asked for as itself and as another path's precompressed sibling ("/a.js.gz",
+                // and "/a.js" with gzip): the cached description serves only the request it was made for.
+                return cached.Coding == coding && cached.Subpath == subpath ? cached : cached.DescribedAs(subpath, coding);
+            }
+
+            if (sibling)
+            {
+                return null;
+            }
         }
 
-        var access = Open(subpath, ReadFlags, out handle, out status);
-        shared = access == PathAccess.File && _cache is not null && _cache.TryAdd(subpath, handle!, status);
-        return access;
+        if (Open(path, ReadFlags, out var handle, out var status) != PathAccess.File)
+        {
+            if (sibling)
+            {
+                _cache?.AddMissing(path);
+            }
+
+            return null;
+        }
+
+        var physicalPath = _root + path;
+        if (_cache is not null)
+        {
+            var shared = new SiteFileInfo(this, subpath, physicalPath, handle, status, coding, sharedHandle: true);
+            if (_cache.TryAdd(path, shared))
+            {
+                return shared;
+            }
+        }
+
+        return new SiteFileInfo(this, subpath, physicalPath, handle, status, coding);
     }
 
     /// <summary>Lets go of a descriptor: a reference on a cached one, the descriptor itself otherwise.</summary>

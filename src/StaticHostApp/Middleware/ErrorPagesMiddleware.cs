@@ -24,9 +24,19 @@ internal sealed partial class ErrorPagesMiddleware(
     private int _warned;
 
     /// <summary>Runs the rest of the branch, then fills an empty error response with its page.</summary>
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
-        await next(context);
+        var rest = next(context);
+
+        // A response that has started can never take a page. A file being sent (the usual reason for the rest to
+        // still be running) has started its response, so its task is passed on as it is rather than awaited here,
+        // which would cost every such request an asynchronous state machine for nothing.
+        return rest.IsCompletedSuccessfully || !context.Response.HasStarted ? FillErrorPageAsync(rest, context) : rest;
+    }
+
+    private async Task FillErrorPageAsync(Task rest, HttpContext context)
+    {
+        await rest;
 
         var response = context.Response;
         if (response.HasStarted || response.ContentLength > 0 || !pages.TryGetValue(response.StatusCode, out var page))

@@ -1,5 +1,6 @@
-using System.Collections.Frozen;
 using System.Buffers;
+using System.Collections.Frozen;
+using System.Collections.Immutable;
 
 namespace StaticHostApp.Sites;
 
@@ -26,17 +27,20 @@ internal sealed class SiteRules
     /// <summary>Serve precompressed siblings.</summary>
     public required bool Precompressed { get; init; }
 
+    // The two lists read per request are immutable arrays: their foreach needs no enumerator object, where one
+    // through IReadOnlyList<T> would allocate on every response.
+
     /// <summary>Cache-Control rules; the first match wins.</summary>
-    public required IReadOnlyList<(string Match, string Value)> CacheControl { get; init; }
+    public required ImmutableArray<(string Match, string Value)> CacheControl { get; init; }
 
     /// <summary>Headers added to every file response.</summary>
-    public required IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; }
+    public required ImmutableArray<KeyValuePair<string, string>> Headers { get; init; }
 
     /// <summary>Error pages by status, as request paths inside the root.</summary>
     public required FrozenDictionary<int, string> ErrorPages { get; init; }
 
     /// <summary>Whether file responses need <see cref="Files.FileResponseHeaders"/> at all.</summary>
-    public bool HasFileResponseHeaders => Precompressed || CacheControl.Count > 0 || Headers.Count > 0;
+    public bool HasFileResponseHeaders => Precompressed || CacheControl.Length > 0 || Headers.Length > 0;
 
     /// <summary>
     /// The <c>Cache-Control</c> value for a file requested as <paramref name="path"/>, or null. <c>*.ext</c>
@@ -134,7 +138,7 @@ internal sealed class SiteRules
             IndexFiles = [.. indexFiles],
             DirectoryListing = site.DirectoryListing ?? server.DirectoryListing,
             Precompressed = site.Precompressed ?? server.Precompressed,
-            CacheControl = cacheControl,
+            CacheControl = [.. cacheControl],
             Headers = [.. headers],
             ErrorPages = errorPages.ToFrozenDictionary(),
         };
