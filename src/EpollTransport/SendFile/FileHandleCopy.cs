@@ -10,7 +10,8 @@ namespace EpollTransport.SendFile;
 /// <c>sendfile(2)</c> cannot carry it (TLS, HTTP/2, compression, another transport, a test server).
 /// </summary>
 /// <remarks>
-/// Reads go straight into the writer's memory with positional reads (<c>pread</c>), so the file's offset is never
+/// Reads go straight into the writer's memory with synchronous positional reads (<c>pread</c>, mostly served from
+/// the page cache; only the flushes wait asynchronously), so the file's offset is never
 /// moved and the same descriptor can serve several regions. The file is read from the descriptor the caller holds,
 /// never reopened by path: what is sent is the file the caller checked.
 /// </remarks>
@@ -36,7 +37,11 @@ internal static class FileHandleCopy
                 memory = memory[..(int)remaining];
             }
 
-            int read = await RandomAccess.ReadAsync(file, memory, offset, cancellationToken).ConfigureAwait(false);
+            // A synchronous pread, as nginx reads files: RandomAccess.ReadAsync on a handle not opened for
+            // asynchronous I/O runs the same pread on another thread-pool thread, which costs a hop and an
+            // asynchronous completion (about 1 KB of state machines) per response and blocks a thread all the same.
+            cancellationToken.ThrowIfCancellationRequested();
+            int read = PositionalRead(file, memory.Span, offset);
             if (read == 0)
             {
                 throw new EndOfStreamException(
