@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using EpollTransport.Internal;
 using EpollTransport.Metrics;
 using EpollTransport.Tests.Infrastructure;
@@ -13,11 +14,14 @@ public sealed class ApplicationWorkQueueTests : IAsyncDisposable
     public ApplicationWorkQueueTests() => _thread.Start();
 
     [Fact]
-    public async Task ContinuationsQueuedByTheLoopInOneTurnRunInOneWorkItemInOrder()
+    public async Task ContinuationsQueuedByTheLoopInOneTurnEachRunOnceOnAtMostOneDrainerPerProcessor()
     {
-        const int count = 50;
-        var ran = new List<int>();
-        var threads = new HashSet<int>();
+        const int count = 200;
+        _thread.ApplicationQueue.RescuesStalls = false;
+        var runs = new int[count];
+        var threads = new ConcurrentDictionary<int, bool>();
+        int remaining = count;
+        int concurrent = 0, maxConcurrent = 0;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // One loop turn queues them all, as the loop does while dispatching a batch of readable sockets.
@@ -27,10 +31,13 @@ public sealed class ApplicationWorkQueueTests : IAsyncDisposable
             {
                 _thread.ApplicationQueue.Schedule(state =>
                 {
-                    // Only one work item runs them, so no lock is needed here; the assertions below would catch two.
-                    ran.Add((int)state!);
-                    threads.Add(Environment.CurrentManagedThreadId);
-                    if (ran.Count == count)
+                    int now = Interlocked.Increment(ref concurrent);
+                    InterlockedMax(ref maxConcurrent, now);
+                    Interlocked.Increment(ref runs[(int)state!]);
+                    threads.TryAdd(Environment.CurrentManagedThreadId, true);
+                    Thread.SpinWait(1000); // Long enough for other drainers, if any, to overlap.
+                    Interlocked.Decrement(ref concurrent);
+                    if (Interlocked.Decrement(ref remaining) == 0)
                     {
                         done.SetResult();
                     }
@@ -39,11 +46,55 @@ public sealed class ApplicationWorkQueueTests : IAsyncDisposable
         });
 
         await done.Task.WaitAsync(TestTimeouts.Operation);
-        Assert.Equal(Enumerable.Range(0, count), ran);
-        Assert.Single(threads);
+        Assert.All(runs, runCount => Assert.Equal(1, runCount));
+        Assert.InRange(maxConcurrent, 1, Environment.ProcessorCount);
         int loopThread = 0;
         await _thread.InvokeAsync(() => loopThread = Environment.CurrentManagedThreadId);
-        Assert.DoesNotContain(loopThread, threads);
+        Assert.False(threads.ContainsKey(loopThread));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task ContinuationsQueuedTogetherRunSideBySideWhenTheProcessIsAllowedSeveralProcessors()
+    {
+        // Without the loop's rescue, only the drainers themselves can bring in a second thread.
+        _thread.ApplicationQueue.RescuesStalls = false;
+        var firstStarted = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondStarted = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool parallel = Environment.ProcessorCount > 1;
+
+        await _thread.InvokeAsync(() =>
+        {
+            _thread.ApplicationQueue.Schedule(_ =>
+            {
+                firstStarted.SetResult(Environment.CurrentManagedThreadId);
+                if (parallel)
+                {
+                    // Holds this drainer until the second continuation runs, which it can only do on another thread.
+                    secondStarted.Task.Wait(TestTimeouts.Long);
+                }
+            }, null);
+            _thread.ApplicationQueue.Schedule(_ => secondStarted.SetResult(Environment.CurrentManagedThreadId), null);
+        });
+
+        int first = await firstStarted.Task.WaitAsync(TestTimeouts.Operation);
+        int second = await secondStarted.Task.WaitAsync(TestTimeouts.Operation);
+        if (parallel)
+        {
+            Assert.NotEqual(first, second);
+        }
+        else
+        {
+            // One processor: one drainer runs both, one after the other, as one work item.
+            Assert.Equal(first, second);
+        }
     }
 
     [Fact]

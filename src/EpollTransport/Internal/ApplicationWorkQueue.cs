@@ -6,36 +6,42 @@ namespace EpollTransport.Internal;
 
 /// <summary>
 /// The application side of one epoll thread's connections in <see cref="ApplicationSchedulingMode.ThreadPool"/> mode:
-/// continuations are queued here and run on the thread pool, many per pool work item, as Kestrel's Sockets transport
-/// runs its socket continuations through its <c>IOQueue</c>s.
+/// continuations are queued here and run on the thread pool, many per pool work item.
 /// </summary>
 /// <remarks>
 /// <para>
-/// With one pool work item per request, every request woke a worker and left it spinning for the next one
-/// (measured: 2.3 <c>sched_yield</c> per plaintext request on one core, the loop starved of the core it needs).
-/// Here the loop queues the continuations of all the connections one <c>epoll_wait</c> made ready and posts a single
-/// work item at the end of its turn (<see cref="PostIfQueued"/>); one worker drains them.
+/// With one pool work item per request (<see cref="PipeScheduler.ThreadPool"/>, what the Sockets transport uses for
+/// the application side), every request woke a worker and left it spinning for the next one on the core the loop
+/// needs (measured: 2.3 <c>sched_yield</c> per plaintext request on one core). Here the loop queues the continuations
+/// of all the connections one <c>epoll_wait</c> made ready and posts a single work item at the end of its turn
+/// (<see cref="PostIfQueued"/>), as Kestrel drains its socket continuations through its <c>IOQueue</c>s.
 /// </para>
 /// <para>
-/// Draining in one work item means a continuation that blocks its thread would hold up the ones queued behind it,
-/// which the thread pool's own queue never does. The loop watches for that (<see cref="RescueIfStalled"/>): when an
-/// item has run longer than <see cref="StallTimeout"/> while others wait, another work item is posted to drain them,
-/// so a blocking application delays unrelated connections by milliseconds at most.
+/// One drainer must not become a bottleneck where the pool would have run the same continuations side by side: while
+/// continuations remain queued, a drainer that takes one posts another drainer, up to one per processor the process
+/// may run on (the same ramp-up the thread pool does when it finds more work). On a single core that is one drainer.
+/// </para>
+/// <para>
+/// A continuation that blocks its thread would still hold up those queued behind it once every drainer is blocked,
+/// which the thread pool's own queue never does for long. The loop watches for that (<see cref="RescueIfStalled"/>):
+/// when nothing has started for <see cref="StallTimeout"/> while continuations wait and one is running, it posts
+/// another drainer, so a blocking application delays unrelated connections by milliseconds.
 /// </para>
 /// </remarks>
 internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
 {
-    /// <summary>How long one continuation may run while others wait before another work item drains them.</summary>
+    /// <summary>How long continuations may wait behind running ones that do not finish before another drainer is posted.</summary>
     public static readonly TimeSpan StallTimeout = TimeSpan.FromMilliseconds(2);
 
     private static readonly long s_stallTicks = (long)(StallTimeout.TotalSeconds * Stopwatch.Frequency);
 
     private readonly ConcurrentQueue<WorkItem> _queue = new();
     private readonly EpollThread _thread;
-    private readonly Rescuer _rescuer;
+    private readonly int _maxDrainers = Math.Max(1, Environment.ProcessorCount);
 
-    // 1 while the main work item is posted or running; set by whoever posts it, cleared by it when the queue is empty.
-    private int _posted;
+    // Drainers posted or running (this object is the pool work item each time). Whoever raises it from 0 posts one;
+    // a drainer lowers it when it finds the queue empty.
+    private int _drainers;
 
     // The loop thread queued work without posting: it posts once, at the end of its turn.
     private bool _queuedByLoop;
@@ -47,8 +53,10 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
     public ApplicationWorkQueue(EpollThread thread)
     {
         _thread = thread;
-        _rescuer = new Rescuer(this);
     }
+
+    /// <summary>Test hook: false turns <see cref="RescueIfStalled"/> off, so a test sees what the drainers do on their own.</summary>
+    internal bool RescuesStalls { get; set; } = true;
 
     /// <summary>True when continuations are queued and not yet taken by a worker.</summary>
     public bool HasQueuedWork => !_queue.IsEmpty;
@@ -62,11 +70,19 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
             // Posted once per loop turn, after every ready socket has been read.
             _queuedByLoop = true;
         }
-        else if (!Post())
+        else if (!PostFirst())
         {
-            // A work item is already posted or running. If it is stuck in a blocking continuation, only the loop
-            // can notice, and it may be asleep with no timeout (it saw nothing queued): let it look.
-            _thread.WakeIfSleeping();
+            if (_thread.HasExited)
+            {
+                // No loop is left to watch for a drainer that blocks: make sure this continuation runs anyway.
+                PostAnother();
+            }
+            else
+            {
+                // A drainer is already posted or running. If it is stuck in a blocking continuation, only the loop
+                // can notice, and it may be asleep with no timeout (it saw nothing queued): let it look.
+                _thread.WakeIfSleeping();
+            }
         }
     }
 
@@ -76,17 +92,17 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
         if (_queuedByLoop)
         {
             _queuedByLoop = false;
-            _ = Post();
+            _ = PostFirst();
         }
     }
 
     /// <summary>
-    /// Called by the loop on each turn while work is queued: if the continuation running now has run for longer
-    /// than <see cref="StallTimeout"/> (a blocking application), posts another work item to drain the queue.
+    /// Called by the loop on each turn while work is queued: if continuations wait, one is running and none has
+    /// started for longer than <see cref="StallTimeout"/> (every drainer is blocked), posts another drainer.
     /// </summary>
     public void RescueIfStalled()
     {
-        if (_queue.IsEmpty || Volatile.Read(ref _running) == 0)
+        if (!RescuesStalls || _queue.IsEmpty || Volatile.Read(ref _running) == 0)
         {
             return; // Nothing waits, or nothing runs (the pool has not reached the work item yet: more would not help).
         }
@@ -96,16 +112,16 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
         if (now - lastStart > s_stallTicks && Interlocked.CompareExchange(ref _lastStart, now, lastStart) == lastStart)
         {
             // Counts as a start, so the next rescue waits for another timeout without progress.
-            System.Threading.ThreadPool.UnsafeQueueUserWorkItem(_rescuer, preferLocal: false);
+            PostAnother();
         }
     }
 
-    /// <summary>Posts the work item unless it is already posted or running; true when this call posted it.</summary>
-    private bool Post()
+    /// <summary>Posts a drainer if none is posted or running; true when this call posted it.</summary>
+    private bool PostFirst()
     {
-        // A full fence after the enqueue, paired with the one in Execute: either this sees 0 and posts, or the
-        // work item still running sees the new continuation.
-        if (Interlocked.CompareExchange(ref _posted, 1, 0) != 0)
+        // A full fence after the enqueue, paired with the one in Execute: either this sees 0 and posts, or a drainer
+        // still running sees the new continuation.
+        if (Interlocked.CompareExchange(ref _drainers, 1, 0) != 0)
         {
             return false;
         }
@@ -114,15 +130,21 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
         return true;
     }
 
+    private void PostAnother()
+    {
+        Interlocked.Increment(ref _drainers);
+        System.Threading.ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
     void IThreadPoolWorkItem.Execute()
     {
         while (true)
         {
             Drain();
-            Interlocked.Exchange(ref _posted, 0);
-            if (_queue.IsEmpty || Interlocked.CompareExchange(ref _posted, 1, 0) != 0)
+            Interlocked.Decrement(ref _drainers);
+            if (_queue.IsEmpty || Interlocked.CompareExchange(ref _drainers, 1, 0) != 0)
             {
-                return;
+                return; // Nothing left, or another drainer is there to take it.
             }
         }
     }
@@ -131,6 +153,16 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
     {
         while (_queue.TryDequeue(out var item))
         {
+            if (!_queue.IsEmpty)
+            {
+                // More is waiting than this drainer is about to run: let another processor help, as the pool would.
+                int drainers = Volatile.Read(ref _drainers);
+                if (drainers < _maxDrainers && Interlocked.CompareExchange(ref _drainers, drainers + 1, drainers) == drainers)
+                {
+                    System.Threading.ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                }
+            }
+
             Volatile.Write(ref _lastStart, Stopwatch.GetTimestamp());
             Interlocked.Increment(ref _running);
             try
@@ -145,10 +177,4 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
     }
 
     private readonly record struct WorkItem(Action<object?> Action, object? State);
-
-    /// <summary>An extra work item that drains what a stalled one left waiting, then ends.</summary>
-    private sealed class Rescuer(ApplicationWorkQueue queue) : IThreadPoolWorkItem
-    {
-        public void Execute() => queue.Drain();
-    }
 }

@@ -109,7 +109,11 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
     /// <summary>Scratch pin handles matching <see cref="IoVectors"/>.</summary>
     public MemoryHandle[] PinHandles { get; } = new MemoryHandle[IOV_MAX];
 
-    public bool IsCurrentThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
+    // By reference: a managed thread id can be given to a new thread once this one has exited.
+    public bool IsCurrentThread => ReferenceEquals(Thread.CurrentThread, _thread);
+
+    /// <summary>True once the loop has stopped running work; what is scheduled after that goes to the thread pool.</summary>
+    public bool HasExited => Volatile.Read(ref _exited) == 1;
 
     /// <summary>True while the loop thread runs its loop (started and not yet exited).</summary>
     public bool IsRunning => !_thread.ThreadState.HasFlag(ThreadState.Unstarted) && Volatile.Read(ref _exited) == 0;
