@@ -16,6 +16,7 @@ internal static class Errno
     internal const int ENFILE = 23;
     internal const int EMFILE = 24;
     internal const int EPIPE = 32;
+    internal const int EOPNOTSUPP = 95;
     internal const int ENAMETOOLONG = 36;
     internal const int ELOOP = 40;
     internal const int EPROTO = 71;

@@ -72,6 +72,9 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "pread64", SetLastError = true)]
     internal static partial nint PRead(int fd, void* buffer, nuint count, long offset);
 
+    [LibraryImport(LibraryName, EntryPoint = "preadv2", SetLastError = true)]
+    internal static partial nint PReadV2(int fd, IoVector* vectors, int count, long offset, int flags);
+
     [LibraryImport(LibraryName, EntryPoint = "write", SetLastError = true)]
     internal static partial nint Write(int fd, void* buffer, nuint count);
 

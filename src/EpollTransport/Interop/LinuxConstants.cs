@@ -30,6 +30,9 @@ internal static class LinuxConstants
     internal const int MSG_NOSIGNAL = 0x4000;
     internal const int MSG_MORE = 0x8000;
 
+    // preadv2(2): fail with EAGAIN instead of waiting for the disk (the bytes are not in the page cache).
+    internal const int RWF_NOWAIT = 0x08;
+
     // Largest count one sendfile(2) call transfers (the kernel caps every read/write at this).
     internal const long MAX_RW_COUNT = 0x7ffff000;
 

@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using EpollTransport.Interop;
 using Microsoft.Win32.SafeHandles;
+using static EpollTransport.Interop.LinuxConstants;
 
 namespace EpollTransport.SendFile;
 
@@ -10,15 +12,22 @@ namespace EpollTransport.SendFile;
 /// <c>sendfile(2)</c> cannot carry it (TLS, HTTP/2, compression, another transport, a test server).
 /// </summary>
 /// <remarks>
-/// Reads go straight into the writer's memory with synchronous positional reads (<c>pread</c>, mostly served from
-/// the page cache; only the flushes wait asynchronously), so the file's offset is never
-/// moved and the same descriptor can serve several regions. The file is read from the descriptor the caller holds,
+/// Reads go straight into the writer's memory with positional reads, so the file's offset is never moved and the
+/// same descriptor can serve several regions. Each read first asks for the bytes without waiting for the disk
+/// (<c>preadv2(RWF_NOWAIT)</c>, answered from the page cache on the calling thread); only a read that would wait is
+/// handed to the thread pool, so neither an epoll thread nor a batch of queued requests waits for a disk. The file is read from the descriptor the caller holds,
 /// never reopened by path: what is sent is the file the caller checked.
 /// </remarks>
 internal static class FileHandleCopy
 {
-    // Large enough to keep the number of reads and flushes low, small enough to stay in the pool's segments.
+    // Large enough to keep the number of reads and flushes low.
     private const int ChunkSize = 64 * 1024;
+
+    // Kestrel's memory pool hands out 4 KiB blocks. A pipe asked for more memory than that in one piece falls back to
+    // arrays from ArrayPool.Shared, and with many responses in flight those overflow its buckets and are allocated:
+    // measured about 400 KB of allocation per 1 MiB response on the Sockets transport. So larger chunks are read
+    // into one rented buffer and copied into the writer's blocks, as Kestrel's own stream copy does.
+    private const int DirectReadLimit = 4096;
 
     /// <summary>
     /// Writes <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/>, flushing after
@@ -28,47 +37,73 @@ internal static class FileHandleCopy
     /// <exception cref="EndOfStreamException">The file ended before <paramref name="count"/> bytes were read.</exception>
     public static async Task CopyAsync(SafeFileHandle file, long offset, long count, PipeWriter writer, CancellationToken cancellationToken)
     {
-        long remaining = count;
-        while (remaining > 0)
+        byte[]? rented = count > DirectReadLimit ? ArrayPool<byte>.Shared.Rent((int)Math.Min(ChunkSize, count)) : null;
+        try
         {
-            var memory = writer.GetMemory((int)Math.Min(ChunkSize, remaining));
-            if (memory.Length > remaining)
+            long remaining = count;
+            while (remaining > 0)
             {
-                memory = memory[..(int)remaining];
-            }
+                var memory = rented is null ? writer.GetMemory((int)remaining) : rented.AsMemory();
+                if (memory.Length > remaining)
+                {
+                    memory = memory[..(int)remaining];
+                }
 
-            // A synchronous pread, as nginx reads files: RandomAccess.ReadAsync on a handle not opened for
-            // asynchronous I/O runs the same pread on another thread-pool thread, which costs a hop and an
-            // asynchronous completion (about 1 KB of state machines) per response and blocks a thread all the same.
-            cancellationToken.ThrowIfCancellationRequested();
-            int read = PositionalRead(file, memory.Span, offset);
-            if (read == 0)
+                // From the page cache on this thread; only bytes that must come from the disk are read on the thread
+                // pool (RandomAccess.ReadAsync on a handle not opened for asynchronous I/O runs a blocking pread
+                // there, a hop and about 1 KB of state machines per response: worth it only when it avoids a wait).
+                cancellationToken.ThrowIfCancellationRequested();
+                int read = PositionalRead(file, memory.Span, offset, waitForDisk: false);
+                if (read == WouldWaitForDisk)
+                {
+                    read = await RandomAccess.ReadAsync(file, memory, offset, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (read == 0)
+                {
+                    throw new EndOfStreamException(
+                        $"The file ended {remaining} bytes before the {count} bytes announced for it were read.");
+                }
+
+                if (rented is null)
+                {
+                    writer.Advance(read);
+                }
+                else
+                {
+                    writer.Write(rented.AsSpan(0, read));
+                }
+
+                offset += read;
+                remaining -= read;
+
+                var flush = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                if (flush.IsCompleted)
+                {
+                    return;
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        finally
+        {
+            if (rented is not null)
             {
-                throw new EndOfStreamException(
-                    $"The file ended {remaining} bytes before the {count} bytes announced for it were read.");
+                ArrayPool<byte>.Shared.Return(rented);
             }
-
-            writer.Advance(read);
-            offset += read;
-            remaining -= read;
-
-            var flush = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-            if (flush.IsCompleted)
-            {
-                return;
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
     /// <summary>
     /// Reads <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/> straight into
-    /// <paramref name="writer"/>'s memory and advances it, without flushing. Synchronous: meant for small regions of
-    /// regular files, whose reads complete from the page cache. Returns the number of bytes the file was short of
-    /// <paramref name="count"/> (0 when all were read); the bytes that did exist are advanced.
+    /// <paramref name="writer"/>'s memory and advances it, without flushing: meant for small regions of regular files.
+    /// Bytes in the page cache are read on the calling thread (the common case, one <c>pread</c>); if some must come
+    /// from the disk, they are read on the thread pool, so an epoll thread running the application inline never waits
+    /// for a disk. Returns the number of bytes the file was short of <paramref name="count"/> (0 when all were read);
+    /// the bytes that did exist are advanced.
     /// </summary>
-    public static long ReadInto(SafeFileHandle file, long offset, long count, PipeWriter writer)
+    public static async ValueTask<long> ReadIntoAsync(SafeFileHandle file, long offset, long count, PipeWriter writer, CancellationToken cancellationToken)
     {
         long remaining = count;
         while (remaining > 0)
@@ -79,7 +114,12 @@ internal static class FileHandleCopy
                 memory = memory[..(int)remaining];
             }
 
-            int read = PositionalRead(file, memory.Span, offset);
+            int read = PositionalRead(file, memory.Span, offset, waitForDisk: false);
+            if (read == WouldWaitForDisk)
+            {
+                read = await RandomAccess.ReadAsync(file, memory, offset, cancellationToken).ConfigureAwait(false);
+            }
+
             if (read == 0)
             {
                 break;
@@ -93,11 +133,23 @@ internal static class FileHandleCopy
         return remaining;
     }
 
+    // PositionalRead's answer when the bytes are not in the page cache and waitForDisk is false.
+    private const int WouldWaitForDisk = -1;
+
+    private static long s_diskReads;
+
+    /// <summary>Reads handed to the thread pool because their bytes were not in the page cache (for tests).</summary>
+    internal static long DiskReads => Volatile.Read(ref s_diskReads);
+
+    // Set once preadv2(RWF_NOWAIT) turns out to be unsupported (a kernel or file system without it): plain pread then.
+    private static volatile bool s_noWaitUnsupported;
+
     /// <summary>
-    /// One <c>pread</c>. <see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/> would do the same after an
-    /// <c>lseek</c> on every new handle to learn whether it is seekable: a system call per response for a small body.
+    /// One positional read: <c>preadv2(RWF_NOWAIT)</c> unless <paramref name="waitForDisk"/>, returning
+    /// <see cref="WouldWaitForDisk"/> when the bytes are not all in the page cache. (<see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>
+    /// would also <c>lseek</c> every new handle to learn whether it is seekable: a system call per response.)
     /// </summary>
-    private static unsafe int PositionalRead(SafeFileHandle file, Span<byte> buffer, long offset)
+    private static unsafe int PositionalRead(SafeFileHandle file, Span<byte> buffer, long offset, bool waitForDisk)
     {
         bool added = false;
         file.DangerousAddRef(ref added); // Throws ObjectDisposedException when the caller already closed it.
@@ -108,17 +160,42 @@ internal static class FileHandleCopy
             {
                 while (true)
                 {
-                    nint read = Libc.PRead(fd, pointer, (nuint)buffer.Length, offset);
+                    nint read;
+                    bool noWait = !waitForDisk && !s_noWaitUnsupported;
+                    if (noWait)
+                    {
+                        var vector = new Libc.IoVector { Base = pointer, Length = (nuint)buffer.Length };
+                        read = Libc.PReadV2(fd, &vector, 1, offset, RWF_NOWAIT);
+                    }
+                    else
+                    {
+                        read = Libc.PRead(fd, pointer, (nuint)buffer.Length, offset);
+                    }
+
                     if (read >= 0)
                     {
                         return (int)read;
                     }
 
                     int errno = NativeErrors.LastErrno;
-                    if (errno != Errno.EINTR)
+                    if (errno == Errno.EINTR)
                     {
-                        throw new IOException($"{Marshal.GetPInvokeErrorMessage(errno)} (pread of a file body)", errno);
+                        continue;
                     }
+
+                    if (noWait && errno == Errno.EAGAIN)
+                    {
+                        Interlocked.Increment(ref s_diskReads);
+                        return WouldWaitForDisk;
+                    }
+
+                    if (noWait && errno == Errno.EOPNOTSUPP)
+                    {
+                        s_noWaitUnsupported = true;
+                        continue;
+                    }
+
+                    throw new IOException($"{Marshal.GetPInvokeErrorMessage(errno)} (pread of a file body)", errno);
                 }
             }
         }

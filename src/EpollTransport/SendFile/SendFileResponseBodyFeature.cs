@@ -57,6 +57,7 @@ internal sealed class SendFileResponseBodyFeature : IHttpResponseBodyFeature, IF
 
         return connection.Http1BodyFeature = new SendFileResponseBodyFeature(inner, context, connection);
     }
+
     // What the stand-ins are written from; their content never reaches the wire (see TransportOutputWriter).
     private static readonly byte[] s_standIns = new byte[64 * 1024];
 
@@ -190,7 +191,7 @@ internal sealed class SendFileResponseBodyFeature : IHttpResponseBodyFeature, IF
         }
 
         var writer = _inner.Writer;
-        long missing = FileHandleCopy.ReadInto(file, offset, length, writer);
+        long missing = await FileHandleCopy.ReadIntoAsync(file, offset, length, writer, cancellationToken).ConfigureAwait(false);
         if (missing > 0)
         {
             // The file is shorter than announced: end the connection with RST, as when sendfile finds the end of a

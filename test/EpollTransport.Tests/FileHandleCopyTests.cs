@@ -1,0 +1,87 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using EpollTransport.SendFile;
+using EpollTransport.Tests.Infrastructure;
+
+namespace EpollTransport.Tests;
+
+/// <summary>
+/// Copied file bodies read from the page cache on the calling thread and hand only reads that would wait for the
+/// disk to the thread pool. Not parallel: the count of such reads is process-wide.
+/// </summary>
+[Collection(NonParallelCollection.Name)]
+public sealed partial class FileHandleCopyTests : IDisposable
+{
+    private const int PosixFadviseDontNeed = 4;
+    private readonly string _directory = Directory.CreateTempSubdirectory("epoll-copy-").FullName;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AFileNotInThePageCacheIsReadOnThePoolAndArrivesIntact(bool copyWithFlushes)
+    {
+        const int length = 1024 * 1024;
+        const long offset = 12345;
+        string path = Path.Combine(_directory, "cold.bin");
+        var content = new byte[length];
+        new Random(7).NextBytes(content);
+        await File.WriteAllBytesAsync(path, content);
+
+        using var file = File.OpenHandle(path);
+        EvictFromPageCache(file);
+        long diskReadsBefore = FileHandleCopy.DiskReads;
+
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+        long count = length - offset;
+        if (copyWithFlushes)
+        {
+            await FileHandleCopy.CopyAsync(file, offset, count, pipe.Writer, CancellationToken.None).WaitAsync(TestTimeouts.Operation);
+        }
+        else
+        {
+            long missing = await FileHandleCopy.ReadIntoAsync(file, offset, count, pipe.Writer, CancellationToken.None).AsTask().WaitAsync(TestTimeouts.Operation);
+            Assert.Equal(0, missing);
+            await pipe.Writer.FlushAsync();
+        }
+
+        await pipe.Writer.CompleteAsync();
+        var result = await pipe.Reader.ReadAtLeastAsync(int.MaxValue);
+        Assert.Equal(content.AsSpan((int)offset).ToArray(), BuffersExtensions.ToArray(result.Buffer));
+        Assert.True(FileHandleCopy.DiskReads > diskReadsBefore, "No read was handed to the thread pool: the file was still cached.");
+    }
+
+    [Fact]
+    public async Task ACachedFileIsReadWithoutTheThreadPool()
+    {
+        string path = Path.Combine(_directory, "hot.bin");
+        var content = new byte[64 * 1024];
+        new Random(8).NextBytes(content);
+        await File.WriteAllBytesAsync(path, content);
+        using var file = File.OpenHandle(path);
+        _ = RandomAccess.Read(file, new byte[content.Length], 0); // Just written, and now certainly cached.
+        long diskReadsBefore = FileHandleCopy.DiskReads;
+
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+        var read = FileHandleCopy.ReadIntoAsync(file, 0, content.Length, pipe.Writer, CancellationToken.None);
+
+        Assert.True(read.IsCompletedSuccessfully, "A read from the page cache went asynchronous.");
+        Assert.Equal(0, await read);
+        Assert.Equal(diskReadsBefore, FileHandleCopy.DiskReads);
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static void EvictFromPageCache(Microsoft.Win32.SafeHandles.SafeFileHandle file)
+    {
+        int fd = (int)file.DangerousGetHandle();
+        Assert.Equal(0, FileDataSync(fd)); // Only clean pages can be dropped.
+        Assert.Equal(0, PosixFadvise(fd, 0, 0, PosixFadviseDontNeed));
+    }
+
+    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    private static partial int FileDataSync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    private static partial int PosixFadvise(int fd, long offset, long length, int advice);
+}
