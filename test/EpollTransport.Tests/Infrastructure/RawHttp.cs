@@ -38,8 +38,11 @@ internal static class RawHttp
         }
     }
 
-    /// <summary>Reads one response with a Content-Length body (or none); returns status, headers and body.</summary>
-    public static async Task<RawResponse> ReadResponseAsync(ResponseReader reader)
+    /// <summary>
+    /// Reads a response's status line and header block only, e.g. of a HEAD response (whose Content-Length announces
+    /// a body that is not sent).
+    /// </summary>
+    public static async Task<(string StatusLine, Dictionary<string, string> Headers)> ReadHeaderBlockAsync(ResponseReader reader)
     {
         string statusLine = await reader.ReadLineAsync();
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -49,6 +52,14 @@ internal static class RawHttp
             int colon = line.IndexOf(':', StringComparison.Ordinal);
             headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
         }
+
+        return (statusLine, headers);
+    }
+
+    /// <summary>Reads one response with a Content-Length body (or none); returns status, headers and body.</summary>
+    public static async Task<RawResponse> ReadResponseAsync(ResponseReader reader)
+    {
+        var (statusLine, headers) = await ReadHeaderBlockAsync(reader);
 
         byte[] body = [];
         if (headers.TryGetValue("Content-Length", out var length))
