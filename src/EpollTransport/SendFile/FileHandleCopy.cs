@@ -14,8 +14,8 @@ namespace EpollTransport.SendFile;
 /// Reads go straight into the writer's memory with positional reads, so the file's offset is never moved and the
 /// same descriptor can serve several regions. Each read first asks for the bytes without waiting for the disk
 /// (<c>preadv2(RWF_NOWAIT)</c>, answered from the page cache on the calling thread); only a read that would wait is
-/// handed to the thread pool, so neither an epoll thread nor a batch of queued requests waits for a disk. The file is read from the descriptor the caller holds,
-/// never reopened by path: what is sent is the file the caller checked.
+/// handed to the thread pool, so neither an epoll thread nor a batch of queued requests waits for a disk. The file
+/// is read from the descriptor the caller holds, never reopened by path: what is sent is the file the caller checked.
 /// </remarks>
 internal static class FileHandleCopy
 {
@@ -36,22 +36,7 @@ internal static class FileHandleCopy
         long remaining = count;
         while (remaining > 0)
         {
-            var memory = writer.GetMemory((int)Math.Min(ChunkSize, remaining));
-            if (memory.Length > remaining)
-            {
-                memory = memory[..(int)remaining];
-            }
-
-            // From the page cache on this thread; only bytes that must come from the disk are read on the thread
-            // pool (RandomAccess.ReadAsync on a handle not opened for asynchronous I/O runs a blocking pread there,
-            // a hop and about 1 KB of state machines per response: worth it only when it avoids a wait).
-            cancellationToken.ThrowIfCancellationRequested();
-            int read = PositionalRead(file, memory.Span, offset, waitForDisk: false);
-            if (read == WouldWaitForDisk)
-            {
-                read = await RandomAccess.ReadAsync(file, memory, offset, cancellationToken).ConfigureAwait(false);
-            }
-
+            int read = await ReadChunkAsync(file, NextChunk(writer, remaining), offset, cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 throw new EndOfStreamException(
@@ -85,18 +70,7 @@ internal static class FileHandleCopy
         long remaining = count;
         while (remaining > 0)
         {
-            var memory = writer.GetMemory((int)Math.Min(ChunkSize, remaining));
-            if (memory.Length > remaining)
-            {
-                memory = memory[..(int)remaining];
-            }
-
-            int read = PositionalRead(file, memory.Span, offset, waitForDisk: false);
-            if (read == WouldWaitForDisk)
-            {
-                read = await RandomAccess.ReadAsync(file, memory, offset, cancellationToken).ConfigureAwait(false);
-            }
-
+            int read = await ReadChunkAsync(file, NextChunk(writer, remaining), offset, cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 break;
@@ -110,7 +84,7 @@ internal static class FileHandleCopy
         return remaining;
     }
 
-    // PositionalRead's answer when the bytes are not in the page cache and waitForDisk is false.
+    // PositionalRead's answer when the bytes are not in the page cache.
     private const int WouldWaitForDisk = -1;
 
     private static long s_diskReads;
@@ -121,12 +95,32 @@ internal static class FileHandleCopy
     // Set once preadv2(RWF_NOWAIT) turns out to be unsupported (a kernel or file system without it): plain pread then.
     private static volatile bool s_noWaitUnsupported;
 
+    /// <summary>The writer's memory for the next chunk of at most <paramref name="remaining"/> bytes.</summary>
+    private static Memory<byte> NextChunk(PipeWriter writer, long remaining)
+    {
+        var memory = writer.GetMemory((int)Math.Min(ChunkSize, remaining));
+        return memory.Length > remaining ? memory[..(int)remaining] : memory;
+    }
+
     /// <summary>
-    /// One positional read: <c>preadv2(RWF_NOWAIT)</c> unless <paramref name="waitForDisk"/>, returning
-    /// <see cref="WouldWaitForDisk"/> when the bytes are not all in the page cache. (<see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>
-    /// would also <c>lseek</c> every new handle to learn whether it is seekable: a system call per response.)
+    /// Reads into <paramref name="memory"/> from the page cache on this thread; only bytes that must come from the
+    /// disk are read on the thread pool (<see cref="RandomAccess.ReadAsync(SafeFileHandle, Memory{byte}, long, CancellationToken)"/>
+    /// on a handle not opened for asynchronous I/O runs a blocking pread there: a hop and about 1 KB of state machines
+    /// per response, worth it only when it avoids a wait). Completes synchronously in the common case.
     /// </summary>
-    private static unsafe int PositionalRead(SafeFileHandle file, Span<byte> buffer, long offset, bool waitForDisk)
+    private static ValueTask<int> ReadChunkAsync(SafeFileHandle file, Memory<byte> memory, long offset, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        int read = PositionalRead(file, memory.Span, offset);
+        return read == WouldWaitForDisk ? RandomAccess.ReadAsync(file, memory, offset, cancellationToken) : new ValueTask<int>(read);
+    }
+
+    /// <summary>
+    /// One positional read, <c>preadv2(RWF_NOWAIT)</c>: <see cref="WouldWaitForDisk"/> when the bytes are not all in
+    /// the page cache. (<see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/> would also <c>lseek</c> every
+    /// new handle to learn whether it is seekable: a system call per response.)
+    /// </summary>
+    private static unsafe int PositionalRead(SafeFileHandle file, Span<byte> buffer, long offset)
     {
         bool added = false;
         file.DangerousAddRef(ref added); // Throws ObjectDisposedException when the caller already closed it.
@@ -138,7 +132,7 @@ internal static class FileHandleCopy
                 while (true)
                 {
                     nint read;
-                    bool noWait = !waitForDisk && !s_noWaitUnsupported;
+                    bool noWait = !s_noWaitUnsupported;
                     if (noWait)
                     {
                         var vector = new Libc.IoVector { Base = pointer, Length = (nuint)buffer.Length };

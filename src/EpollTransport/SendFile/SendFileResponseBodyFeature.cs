@@ -24,6 +24,9 @@ namespace EpollTransport.SendFile;
 /// </remarks>
 internal sealed class SendFileResponseBodyFeature : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature
 {
+    // What the stand-ins are written from; their content never reaches the wire (see TransportOutputWriter).
+    private static readonly byte[] s_standIns = new byte[64 * 1024];
+
     private readonly EpollConnection _connection;
     private IHttpResponseBodyFeature _inner;
     private HttpContext _context;
@@ -57,9 +60,6 @@ internal sealed class SendFileResponseBodyFeature : IHttpResponseBodyFeature, IF
 
         return connection.Http1BodyFeature = new SendFileResponseBodyFeature(inner, context, connection);
     }
-
-    // What the stand-ins are written from; their content never reaches the wire (see TransportOutputWriter).
-    private static readonly byte[] s_standIns = new byte[64 * 1024];
 
     public Stream Stream => _inner.Stream;
 
