@@ -284,6 +284,60 @@ public sealed class SendFileTests : IDisposable
     }
 
     [Fact]
+    public async Task AFileResponseCompletesWithoutWaitingForItsLastWindowAndTheBodyStillArrivesWhole()
+    {
+        // A window larger than loopback's socket buffers can hold while the client does not read: if the response
+        // waited for the whole region (as a flush waits only for all but one window), it could not complete.
+        const int window = 16 * 1024 * 1024;
+        string hash = _site.AddFile("window.bin", window);
+        string secondHash = _site.AddFile("second.bin", 100_000);
+        var firstCompleted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartStaticServerAsync(
+            transport: options => options.MaxWriteBufferSize = window,
+            beforeStaticFiles: app => app.Use(async (context, next) =>
+            {
+                await next(context);
+                if (context.Request.Path == "/window.bin")
+                {
+                    firstCompleted.TrySetResult();
+                }
+            }));
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(server.EndPoint);
+        await RawHttp.SendAsync(client, RawHttp.Get("/window.bin"));
+
+        await firstCompleted.Task.WaitAsync(TestTimeouts.Operation);
+
+        // Nothing of the region was lost by completing early, and the connection goes on with the next response.
+        var reader = new ResponseReader(client);
+        var first = await RawHttp.ReadResponseAsync(reader);
+        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(first.Body)));
+        await RawHttp.SendAsync(client, RawHttp.Get("/second.bin"));
+        var second = await RawHttp.ReadResponseAsync(reader);
+        Assert.Equal(secondHash, Convert.ToHexString(SHA256.HashData(second.Body)));
+    }
+
+    [Fact]
+    public async Task PipelinedFileResponsesWhoseRegionsOverlapArriveInOrderAndWhole()
+    {
+        // Each response completes before its region's last window is sent; the next region must still wait its
+        // turn behind it, never interleave with it.
+        const int window = 4 * 1024 * 1024;
+        string[] hashes = [_site.AddFile("a.bin", window), _site.AddFile("b.bin", window - 1), _site.AddFile("c.bin", 300_000)];
+        await using var server = await StartStaticServerAsync(transport: options => options.MaxWriteBufferSize = window);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(server.EndPoint);
+        await RawHttp.SendAsync(client, RawHttp.Get("/a.bin") + RawHttp.Get("/b.bin") + RawHttp.Get("/c.bin"));
+
+        var reader = new ResponseReader(client);
+        foreach (string hash in hashes)
+        {
+            var response = await RawHttp.ReadResponseAsync(reader);
+            Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(response.Body)));
+        }
+    }
+
+    [Fact]
     public async Task AnOnStartingCallbackThatDropsContentLengthMakesItFallBack()
     {
         string hash = _site.AddFile("file.bin", 50_000);

@@ -31,7 +31,10 @@ internal sealed partial class EpollConnection
 
     public bool CanSendFile => ReferenceEquals(Transport.Output, _outputWriter) && !SendLoopEnded;
 
-    public Task QueueFile(SafeFileHandle file, long offset, long count)
+    public Task QueueFile(SafeFileHandle file, long offset, long count) => QueueFileRegion(file, offset, count).Completion;
+
+    /// <summary>As <see cref="QueueFile"/>, returning the region itself, so a caller can wait for part of it.</summary>
+    internal FileSegment QueueFileRegion(SafeFileHandle file, long offset, long count)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
@@ -62,7 +65,7 @@ internal sealed partial class EpollConnection
             _output.Reader.CancelPendingRead();
         }
 
-        return segment.Completion;
+        return segment;
     }
 
     /// <summary>Called by the stand-in writer's user when it has advanced the region's bytes (or gave up).</summary>

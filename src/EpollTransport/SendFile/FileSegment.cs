@@ -12,13 +12,17 @@ internal sealed class FileSegment
     private static readonly Action<object?> s_setResult = static state => ((TaskCompletionSource)state!).TrySetResult();
 
     private readonly SafeFileHandle _file;
-    private readonly TaskCompletionSource _completion;
     private readonly PipeScheduler? _completionScheduler;
     private readonly Lock _gate = new();
     private long _sent;
     private long _progressTarget = -1;
     private TaskCompletionSource? _progress;
+
+    // Created only when asked for (the public QueueFile's task): a faulted task nobody awaits would surface as an
+    // unobserved task exception. The response body path waits through WaitForSentAsync instead.
+    private TaskCompletionSource? _completion;
     private bool _released;
+    private Exception? _error;
 
     // completionScheduler: where the sender's continuations run when the region is sent (or progresses, or fails).
     // The connection's loop when the application runs there (ApplicationSchedulingMode Inline), so the request does
@@ -28,7 +32,6 @@ internal sealed class FileSegment
     public FileSegment(SafeFileHandle file, long offset, long count, long position, PipeScheduler? completionScheduler)
     {
         _completionScheduler = completionScheduler;
-        _completion = NewCompletionSource();
         // Held until the segment ends, so the descriptor stays valid while the loop uses it even if the caller
         // disposes its handle early.
         bool added = false;
@@ -54,7 +57,17 @@ internal sealed class FileSegment
 
     public long Remaining => Count - _sent;
 
-    public Task Completion => _completion.Task;
+    /// <summary>Completes when the whole region has been handed to the socket; faults when the region fails.</summary>
+    public Task Completion
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _released ? Ended() : (_completion ??= NewCompletionSource()).Task;
+            }
+        }
+    }
 
     /// <summary>Called by the loop after each successful <c>sendfile</c>.</summary>
     public void AddSent(long bytes)
@@ -82,7 +95,7 @@ internal sealed class FileSegment
         {
             if (_sent >= target || _released)
             {
-                return _released ? _completion.Task : Task.CompletedTask;
+                return _sent >= target ? Task.CompletedTask : Ended();
             }
 
             _progressTarget = target;
@@ -98,6 +111,7 @@ internal sealed class FileSegment
     private void End(Exception? error)
     {
         TaskCompletionSource? progress;
+        TaskCompletionSource? completion;
         lock (_gate)
         {
             if (_released)
@@ -106,27 +120,35 @@ internal sealed class FileSegment
             }
 
             _released = true;
+            _error = error;
             (progress, _progress) = (_progress, null);
+            completion = _completion;
         }
 
         _file.DangerousRelease();
+        Finish(completion, error);
+        Finish(progress, error);
+    }
+
+    private void Finish(TaskCompletionSource? waiter, Exception? error)
+    {
+        if (waiter is null)
+        {
+            return;
+        }
+
         if (error is null)
         {
-            SetResult(_completion);
-            if (progress is not null)
-            {
-                SetResult(progress);
-            }
+            SetResult(waiter);
         }
         else
         {
-            SetException(_completion, error);
-            if (progress is not null)
-            {
-                SetException(progress, error);
-            }
+            SetException(waiter, error);
         }
     }
+
+    // The outcome of a region that has ended, for a waiter that comes after the end. Under _gate.
+    private Task Ended() => _error is null ? Task.CompletedTask : Task.FromException(_error);
 
     // With a scheduler, continuations run synchronously when the queued completion runs on it; without one they
     // go to the thread pool, never onto the thread that completed the region.

@@ -31,6 +31,9 @@ internal sealed class SendFileResponseBodyFeature : IHttpResponseBodyFeature, IF
     private IHttpResponseBodyFeature _inner;
     private HttpContext _context;
 
+    // The region of this connection's previous file response, whose last window may still be on its way.
+    private FileSegment? _previousRegion;
+
     public SendFileResponseBodyFeature(IHttpResponseBodyFeature inner, HttpContext context, EpollConnection connection)
     {
         _inner = inner;
@@ -244,8 +247,19 @@ internal sealed class SendFileResponseBodyFeature : IHttpResponseBodyFeature, IF
             return;
         }
 
-        var sent = _connection.QueueFile(file, offset, length);
-        bool outputEnded = false;
+        // One response's region at a time: the last window of the previous one may still be on its way (its
+        // response completed without waiting for it). Waiting here bounds what a pipelining client that does not
+        // read can make the connection hold to one region and one window.
+        bool outputEnded = _previousRegion is { } previous && !await HasBeenSentAsync(previous).ConfigureAwait(false);
+        _previousRegion = null;
+        if (outputEnded)
+        {
+            await EndAfterDisconnectAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var region = _connection.QueueFileRegion(file, offset, length);
+        _previousRegion = region;
         try
         {
             var writer = _inner.Writer;
@@ -272,24 +286,37 @@ internal sealed class SendFileResponseBodyFeature : IHttpResponseBodyFeature, IF
             _connection.EndFileRegion();
         }
 
-        // The handle may be closed only when the kernel has taken the whole region (or the connection has ended).
-        bool regionFailed = false;
+        // The last flush waited until all but the last window of the region was sent (or the connection ended);
+        // the response completes without waiting for the rest, as with a copied body. The region holds its own
+        // reference to the descriptor, so the caller may close its handle now.
+        if (outputEnded)
+        {
+            await EndAfterDisconnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>True once <paramref name="region"/> is all sent; false when the connection ended first.</summary>
+    private static async ValueTask<bool> HasBeenSentAsync(FileSegment region)
+    {
         try
         {
-            await sent.ConfigureAwait(false);
+            await region.WaitForSentAsync(region.Count).ConfigureAwait(false);
+            return true;
         }
         catch (Exception)
         {
-            regionFailed = true;
+            return false;
         }
+    }
 
-        if (regionFailed || outputEnded)
-        {
-            // The connection ended first (the client went away, or it was aborted). Kestrel's own copy, writing to
-            // a disconnected client, ends quietly once the request is aborted, with no Content-Length error: wait
-            // until Kestrel has been told (ConnectionClosed aborts the request) and end the same way.
-            await _connection.ConnectionClosedFired.ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-        }
+    /// <summary>
+    /// Ends a file response whose connection ended first (the client went away, or it was aborted). Kestrel's own
+    /// copy, writing to a disconnected client, ends quietly once the request is aborted, with no Content-Length
+    /// error: wait until Kestrel has been told (ConnectionClosed aborts the request) and end the same way.
+    /// </summary>
+    private async Task EndAfterDisconnectAsync(CancellationToken cancellationToken)
+    {
+        await _connection.ConnectionClosedFired.ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
     }
 }

@@ -25,7 +25,9 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
     private long _absorbed;
 
     // The region the next flushes wait on; kept after its stand-ins are all advanced, so the flush that follows the
-    // last of them waits for the whole region (Kestrel times that flush; nothing else would).
+    // last of them waits too (Kestrel times that flush): until all but one window of the region has been sent, as a
+    // copied body's last flush waits until the pipe holds less than its pause threshold. The rest goes out after
+    // the response has completed, as a copied body's last window does.
     private FileSegment? _flushWaitsFor;
 
     /// <summary>Bytes advanced into the output pipe over the connection's life (stand-ins excluded).</summary>
@@ -100,7 +102,7 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
         }
 
         _flushWaitsFor = null;
-        return FlushThenWaitForFileAsync(flush, segment, segment.Count);
+        return FlushThenWaitForFileAsync(flush, segment, segment.Count - window);
     }
 
     public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)

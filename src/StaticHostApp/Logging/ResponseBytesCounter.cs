@@ -11,8 +11,9 @@ namespace StaticHostApp.Logging;
 /// </summary>
 /// <remarks>
 /// A file body counts once <c>SendFileAsync</c> has completed, because the call is passed on unchanged to
-/// the feature underneath: on the epoll transport that is the zero-copy sendfile path, which completes only when
-/// the kernel has taken the whole region, so the count is what went on the wire, not what was read from disk.
+/// the feature underneath: on the epoll transport that is the zero-copy sendfile path, which completes once the
+/// kernel has taken all but the last write window of the region (as a copied body's write completes once the pipe
+/// has room), so the count is what was handed to the socket, not what was read from disk.
 /// Kestrel discards body bytes of HEAD, 204 and 304 responses, so the access log reports 0 for those whatever was
 /// counted here. When the client goes away mid-body the count includes what was handed over before the server
 /// noticed, which may be more than the client received.
