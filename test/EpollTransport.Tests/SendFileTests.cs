@@ -286,10 +286,12 @@ public sealed class SendFileTests : IDisposable
     [Fact]
     public async Task AFileResponseCompletesWithoutWaitingForItsLastWindowAndTheBodyStillArrivesWhole()
     {
-        // A window larger than loopback's socket buffers can hold while the client does not read: if the response
-        // waited for the whole region (as a flush waits only for all but one window), it could not complete.
+        // A window larger than loopback's socket buffers hold while the client does not read, and a file a little
+        // longer: the last flush waits only for the first few KiB (all but the window), which the kernel takes at
+        // once. Had it waited for the whole region, the response could not complete before the client reads.
         const int window = 16 * 1024 * 1024;
-        string hash = _site.AddFile("window.bin", window);
+        const int length = window + 4096;
+        string hash = _site.AddFile("window.bin", length);
         string secondHash = _site.AddFile("second.bin", 100_000);
         var firstCompleted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await StartStaticServerAsync(
@@ -302,19 +304,52 @@ public sealed class SendFileTests : IDisposable
                     firstCompleted.TrySetResult();
                 }
             }));
+        using var metrics = new TransportMetrics(server.Services);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
         await client.ConnectAsync(server.EndPoint);
         await RawHttp.SendAsync(client, RawHttp.Get("/window.bin"));
 
         await firstCompleted.Task.WaitAsync(TestTimeouts.Operation);
 
-        // Nothing of the region was lost by completing early, and the connection goes on with the next response.
+        // Nothing of the region was lost by completing early, it went by sendfile, and the connection goes on.
         var reader = new ResponseReader(client);
         var first = await RawHttp.ReadResponseAsync(reader);
         Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(first.Body)));
+        await metrics.WaitForSendFileBytesAsync(length);
+        Assert.Equal(length, metrics.SendFileBytes);
         await RawHttp.SendAsync(client, RawHttp.Get("/second.bin"));
         var second = await RawHttp.ReadResponseAsync(reader);
         Assert.Equal(secondHash, Convert.ToHexString(SHA256.HashData(second.Body)));
+    }
+
+    [Fact]
+    public async Task APipeliningClientThatStopsReadingBehindAnUnsentRegionIsCutOffByMinResponseDataRate()
+    {
+        // The first response completes with its whole region (one window) still unsent; the second waits for that
+        // region before queueing its own. The wait is a flush Kestrel times, so the client is cut off rather than
+        // holding the connection, the request and the first file's descriptor for as long as it stays silent.
+        const int window = 16 * 1024 * 1024;
+        _site.AddFile("first.bin", window);
+        _site.AddFile("second.bin", 100_000);
+        await using var server = await StartStaticServerAsync(
+            transport: options => options.MaxWriteBufferSize = window,
+            configureKestrel: kestrel =>
+                kestrel.Limits.MinResponseDataRate = new MinDataRate(bytesPerSecond: 1024 * 1024, gracePeriod: TimeSpan.FromSeconds(1.5)));
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(server.EndPoint);
+        await RawHttp.SendAsync(client, RawHttp.Get("/first.bin") + RawHttp.Get("/second.bin"));
+
+        await server.Logs.WaitForAsync("ConnectionWriteRst").WaitAsync(TestTimeouts.Long);
+
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            var buffer = new byte[64 * 1024];
+            while (await client.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).AsTask().WaitAsync(TestTimeouts.Operation) > 0)
+            {
+            }
+        });
+        Assert.IsType<SocketException>(error);
+        await AssertNoDescriptorRefersToAsync(_site.PathOf("first.bin"), server);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using Microsoft.Win32.SafeHandles;
 
@@ -55,7 +56,7 @@ internal sealed class FileSegment
     /// <summary>Bytes handed to the socket so far. Written by the loop only.</summary>
     public long Sent => Volatile.Read(ref _sent);
 
-    public long Remaining => Count - _sent;
+    public long Remaining => Count - Sent;
 
     /// <summary>Completes when the whole region has been handed to the socket; faults when the region fails.</summary>
     public Task Completion
@@ -98,6 +99,8 @@ internal sealed class FileSegment
                 return _sent >= target ? Task.CompletedTask : Ended();
             }
 
+            // One waiter at a time: the application's writes and flushes for a response run one after another.
+            Debug.Assert(_progress is null, "A second waiter would replace the first, which would then never complete.");
             _progressTarget = target;
             _progress = NewCompletionSource();
             return _progress.Task;

@@ -248,9 +248,17 @@ internal sealed class SendFileResponseBodyFeature : IHttpResponseBodyFeature, IF
         }
 
         // One response's region at a time: the last window of the previous one may still be on its way (its
-        // response completed without waiting for it). Waiting here bounds what a pipelining client that does not
-        // read can make the connection hold to one region and one window.
-        bool outputEnded = _previousRegion is { } previous && !await HasBeenSentAsync(previous).ConfigureAwait(false);
+        // response completed without waiting for it). Waiting bounds what a pipelining client that does not read
+        // can make the connection hold to one region and one window; waiting in a flush (which sends these
+        // headers ahead, behind that region) lets Kestrel cut such a client off at MinResponseDataRate.
+        bool outputEnded = false;
+        if (_previousRegion is { Remaining: > 0 } previous)
+        {
+            _connection.WaitForWholeRegionInNextFlush(previous);
+            var flush = await _inner.Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            outputEnded = flush.IsCompleted || flush.IsCanceled;
+        }
+
         _previousRegion = null;
         if (outputEnded)
         {
@@ -292,20 +300,6 @@ internal sealed class SendFileResponseBodyFeature : IHttpResponseBodyFeature, IF
         if (outputEnded)
         {
             await EndAfterDisconnectAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>True once <paramref name="region"/> is all sent; false when the connection ended first.</summary>
-    private static async ValueTask<bool> HasBeenSentAsync(FileSegment region)
-    {
-        try
-        {
-            await region.WaitForSentAsync(region.Count).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception)
-        {
-            return false;
         }
     }
 

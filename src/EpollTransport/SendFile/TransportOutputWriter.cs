@@ -30,6 +30,9 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
     // the response has completed, as a copied body's last window does.
     private FileSegment? _flushWaitsFor;
 
+    // How much of _flushWaitsFor the flush after its last stand-in waits to see sent.
+    private long _lastFlushTarget;
+
     /// <summary>Bytes advanced into the output pipe over the connection's life (stand-ins excluded).</summary>
     public long Committed { get; private set; }
 
@@ -39,8 +42,20 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
     {
         _absorbing = segment;
         _flushWaitsFor = segment;
+        _lastFlushTarget = segment.Count - window;
         _absorbRemaining = segment.Count;
         _absorbed = 0;
+    }
+
+    /// <summary>
+    /// Makes the next flush wait until <paramref name="segment"/> is sent completely. A file response queues its
+    /// region only behind a finished one, and waits for it inside a flush, so that Kestrel times the wait against
+    /// MinResponseDataRate: a pipelining client that stops reading is cut off, not held forever.
+    /// </summary>
+    public void WaitForWholeRegionInNextFlush(FileSegment segment)
+    {
+        _flushWaitsFor = segment;
+        _lastFlushTarget = segment.Count;
     }
 
     /// <summary>Gives up on the current region's stand-ins; false when fewer bytes than its length were advanced.</summary>
@@ -102,7 +117,7 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
         }
 
         _flushWaitsFor = null;
-        return FlushThenWaitForFileAsync(flush, segment, segment.Count - window);
+        return FlushThenWaitForFileAsync(flush, segment, _lastFlushTarget);
     }
 
     public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
