@@ -66,16 +66,8 @@ public abstract class PrecompressedTests : IDisposable
     [Fact]
     public async Task With_the_open_file_cache_a_missing_sibling_is_remembered_for_the_validity_but_not_for_its_own_path()
     {
-        var modified = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc);
-        _sandbox.WriteFile("site/plain.txt", "PLAIN", modified);
-        await using var host = Start(s => s.With("StaticHost:OpenFileCache:Validity", "00:05:00"));
-        using (var before = await GetAsync(host, "/plain.txt", "gzip"))
-        {
-            Assert.Empty(before.Content.Headers.ContentEncoding);
-        }
-
-        var gzip = Compress("PLAIN", stream => new GZipStream(stream, CompressionLevel.SmallestSize));
-        _sandbox.WriteFile("site/plain.txt.gz", gzip, modified);
+        var (host, gzip) = await StartWithAMissingSiblingCachedAsync("00:05:00");
+        await using var _ = host;
 
         // Within the validity the sibling's absence stands (the original is still a correct answer)...
         using (var cached = await GetAsync(host, "/plain.txt", "gzip"))
@@ -93,16 +85,8 @@ public abstract class PrecompressedTests : IDisposable
     [Fact]
     public async Task With_the_open_file_cache_a_sibling_that_appears_is_used_after_the_validity()
     {
-        var modified = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc);
-        _sandbox.WriteFile("site/plain.txt", "PLAIN", modified);
-        await using var host = Start(s => s.With("StaticHost:OpenFileCache:Validity", "00:00:00.100"));
-        using (var before = await GetAsync(host, "/plain.txt", "gzip"))
-        {
-            Assert.Empty(before.Content.Headers.ContentEncoding);
-        }
-
-        var gzip = Compress("PLAIN", stream => new GZipStream(stream, CompressionLevel.SmallestSize));
-        _sandbox.WriteFile("site/plain.txt.gz", gzip, modified);
+        var (host, gzip) = await StartWithAMissingSiblingCachedAsync("00:00:00.100");
+        await using var _ = host;
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (true)
@@ -229,6 +213,31 @@ public abstract class PrecompressedTests : IDisposable
         }
 
         return output.ToArray();
+    }
+
+    /// <summary>
+    /// Starts a host with the open-file cache at <paramref name="validity"/>, lets it learn that plain.txt has no
+    /// gzip sibling, then writes that sibling; returns the host and the sibling's bytes.
+    /// </summary>
+    private async Task<(RunningHost Host, byte[] Gzip)> StartWithAMissingSiblingCachedAsync(string validity)
+    {
+        var modified = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        _sandbox.WriteFile("site/plain.txt", "PLAIN", modified);
+        var host = Start(s => s.With("StaticHost:OpenFileCache:Validity", validity));
+        try
+        {
+            using var before = await GetAsync(host, "/plain.txt", "gzip");
+            Assert.Empty(before.Content.Headers.ContentEncoding);
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+
+        var gzip = Compress("PLAIN", stream => new GZipStream(stream, CompressionLevel.SmallestSize));
+        _sandbox.WriteFile("site/plain.txt.gz", gzip, modified);
+        return (host, gzip);
     }
 
     private RunningHost Start(Action<Settings>? configure = null)

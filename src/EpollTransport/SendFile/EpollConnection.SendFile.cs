@@ -68,8 +68,8 @@ internal sealed partial class EpollConnection
         return segment;
     }
 
-    /// <summary>The next flush of the output waits until <paramref name="region"/> is sent completely.</summary>
-    internal void WaitForWholeRegionInNextFlush(FileSegment region) => _outputWriter.WaitForWholeRegionInNextFlush(region);
+    /// <summary>True when the previous file region is still being sent: the next flush of the output then waits for it.</summary>
+    internal bool WaitForPreviousRegionInNextFlush() => _outputWriter.WaitForPreviousRegionInNextFlush();
 
     /// <summary>Called by the stand-in writer's user when it has advanced the region's bytes (or gave up).</summary>
     public void EndFileRegion()

@@ -31,9 +31,6 @@ internal sealed class SendFileResponseBodyFeature : IHttpResponseBodyFeature, IF
     private IHttpResponseBodyFeature _inner;
     private HttpContext _context;
 
-    // The region of this connection's previous file response, whose last window may still be on its way.
-    private FileSegment? _previousRegion;
-
     public SendFileResponseBodyFeature(IHttpResponseBodyFeature inner, HttpContext context, EpollConnection connection)
     {
         _inner = inner;
@@ -251,23 +248,18 @@ internal sealed class SendFileResponseBodyFeature : IHttpResponseBodyFeature, IF
         // response completed without waiting for it). Waiting bounds what a pipelining client that does not read
         // can make the connection hold to one region and one window; waiting in a flush (which sends these
         // headers ahead, behind that region) lets Kestrel cut such a client off at MinResponseDataRate.
-        bool outputEnded = false;
-        if (_previousRegion is { Remaining: > 0 } previous)
+        if (_connection.WaitForPreviousRegionInNextFlush())
         {
-            _connection.WaitForWholeRegionInNextFlush(previous);
             var flush = await _inner.Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-            outputEnded = flush.IsCompleted || flush.IsCanceled;
+            if (flush.IsCompleted || flush.IsCanceled)
+            {
+                await EndAfterDisconnectAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
         }
 
-        _previousRegion = null;
-        if (outputEnded)
-        {
-            await EndAfterDisconnectAsync(cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        var region = _connection.QueueFileRegion(file, offset, length);
-        _previousRegion = region;
+        _connection.QueueFileRegion(file, offset, length);
+        bool outputEnded = false;
         try
         {
             var writer = _inner.Writer;

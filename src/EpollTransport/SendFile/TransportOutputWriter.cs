@@ -33,6 +33,9 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
     // How much of _flushWaitsFor the flush after its last stand-in waits to see sent.
     private long _lastFlushTarget;
 
+    // The most recent region queued on the connection; its last window may still be on its way.
+    private FileSegment? _lastRegion;
+
     /// <summary>Bytes advanced into the output pipe over the connection's life (stand-ins excluded).</summary>
     public long Committed { get; private set; }
 
@@ -42,20 +45,27 @@ internal sealed class TransportOutputWriter(PipeWriter inner, EpollConnection co
     {
         _absorbing = segment;
         _flushWaitsFor = segment;
+        _lastRegion = segment;
         _lastFlushTarget = segment.Count - window;
         _absorbRemaining = segment.Count;
         _absorbed = 0;
     }
 
     /// <summary>
-    /// Makes the next flush wait until <paramref name="segment"/> is sent completely. A file response queues its
-    /// region only behind a finished one, and waits for it inside a flush, so that Kestrel times the wait against
-    /// MinResponseDataRate: a pipelining client that stops reading is cut off, not held forever.
+    /// If the previous region is not all sent yet, makes the next flush wait until it is, and returns true. A file
+    /// response queues its region only behind a finished one, and waits for it inside a flush, so that Kestrel
+    /// times the wait against MinResponseDataRate: a pipelining client that stops reading is cut off, not held.
     /// </summary>
-    public void WaitForWholeRegionInNextFlush(FileSegment segment)
+    public bool WaitForPreviousRegionInNextFlush()
     {
-        _flushWaitsFor = segment;
-        _lastFlushTarget = segment.Count;
+        if (_lastRegion is not { Remaining: > 0 } previous)
+        {
+            return false;
+        }
+
+        _flushWaitsFor = previous;
+        _lastFlushTarget = previous.Count;
+        return true;
     }
 
     /// <summary>Gives up on the current region's stand-ins; false when fewer bytes than its length were advanced.</summary>
