@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Where a server's time per request goes: one server, one workload, on a quiet machine. Counts system calls and
+# context switches per request (perf stat), samples the server's stacks (perf record -g, .NET frames named through
+# DOTNET_PerfMapEnabled=1) and splits the CPU time per request two ways:
+#   - by the code that ran (self time): the transport, Kestrel's HTTP layer, the application and its middleware,
+#     System.IO.Pipelines, thread pool and async machinery, the GC, other runtime code, and the kernel by system call;
+#   - on whose behalf it ran: every sample is charged to the nearest frame on its stack that belongs to the
+#     transport, Kestrel, or the application, so a send's kernel time counts for whoever called send.
+#
+#   bench/profile.sh SERVER WORKLOAD [options]
+#
+#   SERVER    epoll (ThreadPool scheduling), epoll-inline, sockets (Kestrel's Sockets transport)
+#   WORKLOAD  plaintext, plaintext-pipe16 (bench/PlaintextApp), 13b, 4k, 64k, 1m, 4k-c1000, 13b-pipe16 (StaticHostApp)
+#
+# Options:
+#   --warmup S    seconds of load after start before anything is counted (default 35: tiered JIT settles late)
+#   --duration S  seconds of the counted run, once for perf stat and once for perf record (default 6)
+#   --app-dir D   use already published apps: D/app/StaticHostApp.dll and D/plaintext/PlaintextApp.dll
+#                 (default: publish this checkout's working tree into bench/scratch/profile)
+#   --keep        keep perf.data and the perf script output in bench/scratch/profile
+#
+# Both apps read the transport from the Transport key (configuration keys ignore case, so PlaintextApp's
+# --transport is the same key). Placement as in run.sh: the server on CPU 0, wrk on CPU 1 (-t1, 64 connections, or 1000 for 4k-c1000; pipelined:
+# 16 requests per write). StaticHostApp runs with the open-file cache on and request logging off, as in run.sh.
+# Needs perf (linux-perf) and wrk (bench/setup.sh). Prints a Markdown report on standard output.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$BENCH_DIR")
+WORK="$BENCH_DIR/scratch/profile"
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
+(($# >= 2)) || { usage; exit 2; }
+server=$1 workload=$2
+shift 2
+warmup=35 duration=6 app_dir="" keep=0
+while (($#)); do
+  case "$1" in
+    --warmup) warmup=${2:?}; shift ;;
+    --duration) duration=${2:?}; shift ;;
+    --app-dir) app_dir=${2:?}; shift ;;
+    --keep) keep=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "profile.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+for tool in perf wrk taskset setsid dotnet curl; do
+  command -v "$tool" >/dev/null || { echo "profile.sh: '$tool' not found; run bench/setup.sh (and install linux-perf)" >&2; exit 1; }
+done
+
+declare -A SIZE=([13B]=13 [4KiB]=4096 [64KiB]=65536 [1MiB]=1048576)
+case "$workload" in
+  plaintext) app=plaintext path=/plaintext conns=64 depth=1 ;;
+  plaintext-pipe16) app=plaintext path=/plaintext conns=64 depth=16 ;;
+  13b) app=static path=/13B.txt conns=64 depth=1 ;;
+  4k) app=static path=/4KiB.txt conns=64 depth=1 ;;
+  64k) app=static path=/64KiB.txt conns=64 depth=1 ;;
+  1m) app=static path=/1MiB.txt conns=64 depth=1 ;;
+  4k-c1000) app=static path=/4KiB.txt conns=1000 depth=1 ;;
+  13b-pipe16) app=static path=/13B.txt conns=64 depth=16 ;;
+  *) echo "profile.sh: unknown workload '$workload'" >&2; exit 2 ;;
+esac
+case "$server" in
+  epoll) server_args=(--Transport=epoll --EpollTransport:ApplicationSchedulingMode=ThreadPool) ;;
+  epoll-inline) server_args=(--Transport=epoll --EpollTransport:ApplicationSchedulingMode=Inline) ;;
+  sockets) server_args=(--Transport=sockets) ;;
+  *) echo "profile.sh: unknown server '$server'" >&2; exit 2 ;;
+esac
+
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+SERVER_PID=""
+cleanup() {
+  [[ -n $SERVER_PID ]] && kill -TERM -- "-$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  ((keep)) || rm -f "$WORK/perf.data" "$WORK/perf.script"
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$WORK/www"
+for name in "${!SIZE[@]}"; do
+  file="$WORK/www/$name.txt"
+  [[ -f $file && $(stat -c %s "$file") == "${SIZE[$name]}" ]] ||
+    { head -c $((SIZE[$name] * 3 / 4 + 114)) /dev/urandom | base64 -w 76 >"$file" && truncate -s "${SIZE[$name]}" "$file"; }
+done
+
+if [[ -z $app_dir ]]; then
+  app_dir=$WORK
+  log "publishing the working tree's StaticHostApp and PlaintextApp"
+  dotnet publish "$REPO_DIR/src/StaticHostApp" -c Release -o "$app_dir/app" -nologo -v quiet >"$WORK/publish.log" 2>&1 &&
+    dotnet publish "$BENCH_DIR/PlaintextApp" -c Release -o "$app_dir/plaintext" -nologo -v quiet >>"$WORK/publish.log" 2>&1 ||
+    { tail -20 "$WORK/publish.log" >&2; exit 1; }
+fi
+
+port=18191
+if [[ $app == plaintext ]]; then
+  cmd=("$app_dir/plaintext/PlaintextApp.dll" --urls "http://127.0.0.1:$port")
+else
+  cmd=("$app_dir/app/StaticHostApp.dll" --urls "http://127.0.0.1:$port"
+    --StaticHost:Sites:0:Hosts:0=bench.test "--StaticHost:Sites:0:Root=$WORK/www" --StaticHost:DefaultSite=bench.test
+    --StaticHost:RequestLog:Enabled=false --StaticHost:OpenFileCache:Validity=00:00:05 --Logging:LogLevel:Default=Warning)
+fi
+
+wrk_run() { # seconds: one wrk run of the workload; prints the number of completed requests
+  local script=()
+  ((depth > 1)) && script=(-s "$BENCH_DIR/lua/pipeline.lua")
+  taskset -c 1 wrk -t1 -c"$conns" -d"$1s" --timeout 10s -H 'Host: bench.test' "${script[@]}" \
+    "http://127.0.0.1:$port$path" ${script:+-- "$depth"} | awk '/requests in/ { print $1 }'
+}
+
+log "starting $server for $workload"
+# W^X off: with it, JIT code runs from a shared-memory mapping that perf does not match against the perf map.
+setsid taskset -c 0 env ASPNETCORE_ENVIRONMENT=Production DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
+  dotnet "${cmd[@]}" "${server_args[@]}" >"$WORK/server.log" 2>&1 </dev/null &
+SERVER_PID=$!
+for _ in $(seq 300); do curl -sf -o /dev/null -H 'Host: bench.test' "http://127.0.0.1:$port$path" && break; sleep 0.1; done
+curl -sf -o /dev/null -H 'Host: bench.test' "http://127.0.0.1:$port$path" || { cat "$WORK/server.log" >&2; exit 1; }
+# The server process is the child of setsid's exec: its pid is SERVER_PID.
+log "warming up for ${warmup}s"
+wrk_run "$warmup" >/dev/null
+
+log "perf stat for ${duration}s"
+stat_out="$WORK/perf-stat.txt"
+syscalls=(read recvfrom recvmsg readv write sendto sendmsg writev sendfile64 epoll_wait epoll_ctl sched_yield futex
+  openat statx fstat close io_uring_enter)
+events=(-e task-clock -e context-switches -e raw_syscalls:sys_enter)
+tracepoints=$(perf list tracepoint 2>/dev/null)
+for s in "${syscalls[@]}"; do
+  grep -qw "syscalls:sys_enter_$s" <<<"$tracepoints" && events+=(-e "syscalls:sys_enter_$s")
+done
+perf stat -x, -o "$stat_out" "${events[@]}" -p "$SERVER_PID" -- sleep "$((duration + 1))" &
+stat_pid=$!
+sleep 0.5
+stat_requests=$(wrk_run "$duration")
+wait "$stat_pid"
+
+log "perf record for ${duration}s"
+perf record -q -F 2999 -g -o "$WORK/perf.data" -p "$SERVER_PID" -- sleep "$((duration + 1))" 2>/dev/null &
+record_pid=$!
+sleep 0.5
+record_requests=$(wrk_run "$duration")
+wait "$record_pid"
+# perf record's window is a bit longer than the load, so the per-request split uses the CPU time of the samples
+# scaled by perf stat's task-clock per request, which was taken over a window that matches the load as closely.
+perf script -i "$WORK/perf.data" -F comm,tid,ip,sym,dso 2>/dev/null >"$WORK/perf.script"
+kill -TERM -- "-$SERVER_PID" 2>/dev/null || true
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=""
+
+awk -F, -v requests="$stat_requests" -v duration="$duration" -v server="$server" -v workload="$workload" '
+  $1 ~ /^[0-9.]+$/ {
+    event = $3; sub(/^syscalls:sys_enter_/, "", event); sub(/^raw_syscalls:sys_enter$/, "all system calls", event)
+    value[event] = $1; order[++n] = event
+  }
+  END {
+    printf "## %s, %s: %d requests in %d s\n\n", server, workload, requests, duration
+    printf "Busy CPU: %.1f µs per request (task-clock); %.3f context switches per request.\n\n", value["task-clock"] * 1000 / requests, value["context-switches"] / requests
+    printf "| system call | per request |\n| --- | ---: |\n"
+    for (i = 1; i <= n; i++) {
+      e = order[i]
+      if (e == "task-clock" || e == "context-switches") continue
+      if (value[e] / requests >= 0.001 || e == "all system calls") printf "| %s | %.3f |\n", e, value[e] / requests
+    }
+    printf "\n"
+  }' "$stat_out"
+us_per_request=$(awk -F, -v r="$stat_requests" '$3 == "task-clock" { printf "%.3f", $1 * 1000 / r }' "$stat_out")
+
+awk -v us="$us_per_request" -f "$BENCH_DIR/lib/profile.awk" "$WORK/perf.script"
+echo
+echo "Sampled at 2,999 Hz over ${duration} s ($record_requests requests); µs columns are each share of the samples times perf stat's busy CPU per request."
