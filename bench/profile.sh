@@ -14,6 +14,8 @@
 #
 # Options:
 #   --warmup S    seconds of load after start before anything is counted (default 35: tiered JIT settles late)
+#   --warmup-workload W  the load of the warm-up, when it should differ from WORKLOAD (for example 4k-c1000 before
+#                 13b-pipe16, the order of run.sh); the measured workload then gets 3 s of load of its own first
 #   --duration S  seconds of the counted run, once for perf stat and once for perf record (default 6)
 #   --app-dir D   use already published apps: D/app/StaticHostApp.dll and D/plaintext/PlaintextApp.dll
 #                 (default: publish this checkout's working tree into bench/scratch/profile)
@@ -33,10 +35,11 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0
 (($# >= 2)) || { usage; exit 2; }
 server=$1 workload=$2
 shift 2
-warmup=35 duration=6 app_dir="" keep=0
+warmup=35 duration=6 app_dir="" keep=0 warmup_workload=""
 while (($#)); do
   case "$1" in
     --warmup) warmup=${2:?}; shift ;;
+    --warmup-workload) warmup_workload=${2:?}; shift ;;
     --duration) duration=${2:?}; shift ;;
     --app-dir) app_dir=${2:?}; shift ;;
     --keep) keep=1 ;;
@@ -51,17 +54,26 @@ for tool in perf wrk taskset setsid dotnet curl; do
 done
 
 declare -A SIZE=([13B]=13 [4KiB]=4096 [64KiB]=65536 [1MiB]=1048576)
-case "$workload" in
-  plaintext) app=plaintext path=/plaintext conns=64 depth=1 ;;
-  plaintext-pipe16) app=plaintext path=/plaintext conns=64 depth=16 ;;
-  13b) app=static path=/13B.txt conns=64 depth=1 ;;
-  4k) app=static path=/4KiB.txt conns=64 depth=1 ;;
-  64k) app=static path=/64KiB.txt conns=64 depth=1 ;;
-  1m) app=static path=/1MiB.txt conns=64 depth=1 ;;
-  4k-c1000) app=static path=/4KiB.txt conns=1000 depth=1 ;;
-  13b-pipe16) app=static path=/13B.txt conns=64 depth=16 ;;
-  *) echo "profile.sh: unknown workload '$workload'" >&2; exit 2 ;;
-esac
+workload_shape() { # workload: sets app, path, conns and depth
+  case "$1" in
+    plaintext) app=plaintext path=/plaintext conns=64 depth=1 ;;
+    plaintext-pipe16) app=plaintext path=/plaintext conns=64 depth=16 ;;
+    13b) app=static path=/13B.txt conns=64 depth=1 ;;
+    4k) app=static path=/4KiB.txt conns=64 depth=1 ;;
+    64k) app=static path=/64KiB.txt conns=64 depth=1 ;;
+    1m) app=static path=/1MiB.txt conns=64 depth=1 ;;
+    4k-c1000) app=static path=/4KiB.txt conns=1000 depth=1 ;;
+    13b-pipe16) app=static path=/13B.txt conns=64 depth=16 ;;
+    *) echo "profile.sh: unknown workload '$1'" >&2; exit 2 ;;
+  esac
+}
+if [[ -n $warmup_workload ]]; then
+  workload_shape "$warmup_workload"
+  warmup_app=$app
+  workload_shape "$workload"
+  [[ $warmup_app == "$app" ]] || { echo "profile.sh: $warmup_workload and $workload are served by different apps" >&2; exit 2; }
+fi
+workload_shape "$workload"
 case "$server" in
   epoll) server_args=(--Transport=epoll --EpollTransport:ApplicationSchedulingMode=ThreadPool) ;;
   epoll-inline) server_args=(--Transport=epoll --EpollTransport:ApplicationSchedulingMode=Inline) ;;
@@ -118,13 +130,21 @@ SERVER_PID=$!
 for _ in $(seq 300); do curl -sf -o /dev/null -H 'Host: bench.test' "http://127.0.0.1:$port$path" && break; sleep 0.1; done
 curl -sf -o /dev/null -H 'Host: bench.test' "http://127.0.0.1:$port$path" || { cat "$WORK/server.log" >&2; exit 1; }
 # The server process is the child of setsid's exec: its pid is SERVER_PID.
-log "warming up for ${warmup}s"
-wrk_run "$warmup" >/dev/null
+if [[ -n $warmup_workload ]]; then
+  log "warming up with $warmup_workload for ${warmup}s"
+  workload_shape "$warmup_workload"
+  wrk_run "$warmup" >/dev/null
+  workload_shape "$workload"
+  wrk_run 3 >/dev/null
+else
+  log "warming up for ${warmup}s"
+  wrk_run "$warmup" >/dev/null
+fi
 
 log "perf stat for ${duration}s"
 stat_out="$WORK/perf-stat.txt"
-syscalls=(read recvfrom recvmsg readv write sendto sendmsg writev sendfile64 epoll_wait epoll_ctl sched_yield futex
-  openat statx fstat close io_uring_enter)
+syscalls=(read pread64 preadv recvfrom recvmsg readv write sendto sendmsg writev sendfile64 epoll_wait epoll_ctl
+  sched_yield futex openat statx fstat close io_uring_enter)
 events=(-e task-clock -e context-switches -e raw_syscalls:sys_enter)
 tracepoints=$(perf list tracepoint 2>/dev/null)
 for s in "${syscalls[@]}"; do

@@ -41,10 +41,11 @@
 # What it does, in order:
 #   1. publishes StaticHostApp and PlaintextApp (Release) into bench/scratch/app and bench/scratch/plaintext,
 #      builds bench/AllocationProbe and the idle client, writes the files to serve;
-#   2. throughput: for each round, each server in turn (order rotated every round) is started, warmed up, and
-#      run through its workloads (a short warm-up run, then the counted run, with the server's utime+stime
-#      read from /proc before and after), then stopped; a .NET server is started once with StaticHostApp for
-#      the static workloads and once with PlaintextApp for the plaintext ones, nginx once for both;
+#   2. throughput: each round has a static phase (StaticHostApp on every .NET server, nginx) and a plaintext phase
+#      (PlaintextApp, nginx). A phase starts all its servers side by side on the server core and warms each up;
+#      then each workload runs on every server back to back (order rotated per round and per workload): a short
+#      warm-up run, then the counted run, with the server's utime+stime read from /proc before and after (and
+#      the idle servers' CPU checked: more than 1% of a run is reported in the notes); then all are stopped;
 #   3. allocations: every .NET server runs with the allocation probe as a startup hook (DOTNET_STARTUP_HOOKS);
 #      right before and after each counted run the script sends SIGUSR2 and reads the process's total allocated
 #      bytes, so the GC allocation delta of the run is divided by the requests wrk completed;
@@ -274,7 +275,8 @@ field() { # "WRK_RESULT k=v ..." key
 APP_DLL="$WORK/app/StaticHostApp.dll"
 PLAINTEXT_DLL="$WORK/plaintext/PlaintextApp.dll"
 PROBE_DLL="$WORK/probe/AllocationProbe.dll"
-ALLOCATION_FILE="$WORK/allocated.txt"
+# Each .NET server's allocation probe writes to its own file, since the servers of a phase run side by side.
+allocation_file() { echo "$WORK/allocated-$1.txt"; } # name
 WWW="$WORK/www"
 NGINX_DIR="$WORK/nginx"
 
@@ -375,8 +377,8 @@ start_server() { # name app (static|plaintext; nginx serves both from one instan
         epoll-cork) cmd+=(--EpollTransport:ApplicationSchedulingMode=ThreadPool --EpollTransport:Cork=true) ;;
         epoll-inline) cmd+=(--EpollTransport:ApplicationSchedulingMode=Inline) ;;
       esac
-      rm -f "$ALLOCATION_FILE"
-      cmd=(env ASPNETCORE_ENVIRONMENT=Production "DOTNET_STARTUP_HOOKS=$PROBE_DLL" "BENCH_ALLOCATION_FILE=$ALLOCATION_FILE"
+      rm -f "$(allocation_file "$name")"
+      cmd=(env ASPNETCORE_ENVIRONMENT=Production "DOTNET_STARTUP_HOOKS=$PROBE_DLL" "BENCH_ALLOCATION_FILE=$(allocation_file "$name")"
         dotnet "${cmd[@]}" "${extra_app_args[@]}") ;;
   esac
   spawn "$logfile" taskset -c "$SERVER_CPU" "${cmd[@]}"
@@ -399,13 +401,14 @@ start_server() { # name app (static|plaintext; nginx serves both from one instan
 
 # The .NET server's total allocated bytes so far, from the allocation probe (SIGUSR2 -> file); nothing for nginx
 # or when the probe does not answer within 5 s.
-allocated_bytes() { # name
+allocated_bytes() { # name pid
   [[ $1 == nginx ]] && return 0
-  local i
-  rm -f "$ALLOCATION_FILE"
-  kill -USR2 "$SERVER_PID" 2>/dev/null || return 0
+  local i file
+  file=$(allocation_file "$1")
+  rm -f "$file"
+  kill -USR2 "$2" 2>/dev/null || return 0
   for ((i = 0; i < 50; i++)); do
-    [[ -s $ALLOCATION_FILE ]] && { cat "$ALLOCATION_FILE"; return 0; }
+    [[ -s $file ]] && { cat "$file"; return 0; }
     sleep 0.1
   done
   note "$1: the allocation probe did not answer; allocations were not measured"
@@ -552,41 +555,87 @@ FACTS="$WORK/facts.tsv"
 # ---------------------------------------------------------------------------------------------- throughput
 
 RAW="$WORK/raw.tsv"
-printf 'round\tworkload\tserver\trequests\tbytes\tduration_us\tp50_us\tp99_us\tsocket_errors\ttimeouts\tnon2xx\tcpu_ticks\tallocated_bytes\n' >"$RAW"
+printf 'round\tworkload\tserver\trequests\tbytes\tduration_us\tp50_us\tp99_us\tsocket_errors\ttimeouts\tnon2xx\tcpu_ticks\tallocated_bytes\tclient_cpu_ticks\n' >"$RAW"
 
-for ((round = 1; round <= rounds; round++)); do
-  # Rotate the server order every round so no server always runs first (cold machine) or last.
-  order=()
-  for i in "${!SERVERS[@]}"; do
-    order+=("${SERVERS[$(((i + round - 1) % ${#SERVERS[@]}))]}")
+# The servers of one app run side by side (all pinned to the same core; only the one under load is busy), and
+# each workload runs on every server back to back, so the ratios of a round compare runs seconds apart rather than
+# minutes: on this kind of machine throughput drifts by 10% and more over minutes, whatever the server.
+STATIC_WORKLOADS=() PLAINTEXT_WORKLOADS=()
+for workload in "${WORKLOADS[@]}"; do
+  if [[ $(app_of "$workload") == static ]]; then STATIC_WORKLOADS+=("$workload"); else PLAINTEXT_WORKLOADS+=("$workload"); fi
+done
+IDLE_LIMIT_TICKS=$(awk -v d="$duration" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%d", d * hz / 100 }') # 1% of a run
+
+rotated() { # offset server...: the servers, starting at offset (mod their count)
+  local offset=$1 i
+  shift
+  local -a all=("$@")
+  for ((i = 0; i < ${#all[@]}; i++)); do echo "${all[$(((i + offset) % ${#all[@]}))]}"; done
+}
+
+run_phase() { # round app workload...
+  local round=$1 app=$2 server workload index=0 others_before others_after pid
+  shift 2
+  local -a order
+  declare -A pids=()
+  mapfile -t order < <(rotated "$((round - 1))" "${SERVERS[@]}")
+  for server in "${order[@]}"; do
+    log "round $round/$rounds: starting $server ($app)"
+    start_server "$server" "$app"
+    pids[$server]=$SERVER_PID
   done
   for server in "${order[@]}"; do
-    while read -r -u 3 app instance_workloads; do
-      log "round $round/$rounds: $server ($app)"
-      start_server "$server" "$app"
-      port=${SERVER_PORT[$server]}
-      run_wrk "$port" "$(warmup_workload "$app")" "$warmup_start"
-      for workload in $instance_workloads; do
-        run_wrk "$port" "$workload" "$warmup_each"
-        alloc_before=$(allocated_bytes "$server")
-        before=$(cpu_ticks "$SERVER_PID")
-        run_wrk "$port" "$workload" "$duration"
-        after=$(cpu_ticks "$SERVER_PID")
-        alloc_after=$(allocated_bytes "$server")
-        allocated=""
-        [[ -n $alloc_before && -n $alloc_after ]] && allocated=$((alloc_after - alloc_before))
-        result=$WRK_RESULT
-        kill -0 "$SERVER_PID" 2>/dev/null || die "$server died during $workload (log: bench/scratch/logs/$server.log)"
-        sock=$(($(field "$result" connect) + $(field "$result" read) + $(field "$result" write)))
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$workload" "$server" \
-          "$(field "$result" requests)" "$(field "$result" bytes)" "$(field "$result" duration_us)" \
-          "$(field "$result" p50_us)" "$(field "$result" p99_us)" "$sock" "$(field "$result" timeout)" \
-          "$(field "$result" status)" "$((after - before))" "$allocated" >>"$RAW"
-        log "  $workload: $(field "$result" requests) requests, errors socket=$sock timeout=$(field "$result" timeout) non2xx=$(field "$result" status)${allocated:+, $allocated bytes allocated}"
-      done
-      stop_server
-    done 3< <(instances_of "$server" "${WORKLOADS[@]}")
+    # nginx needs no JIT warm-up; it gets it once, with the static files, as before.
+    [[ $server == nginx && $app == plaintext ]] && continue
+    log "round $round/$rounds: warming up $server ($app)"
+    run_wrk "${SERVER_PORT[$server]}" "$(warmup_workload "$app")" "$warmup_start"
   done
+  for workload in "$@"; do
+    # The order turns with every workload too, so no server always runs right after another's load.
+    mapfile -t order < <(rotated "$((round - 1 + index))" "${SERVERS[@]}")
+    index=$((index + 1))
+    for server in "${order[@]}"; do
+      pid=${pids[$server]}
+      run_wrk "${SERVER_PORT[$server]}" "$workload" "$warmup_each"
+      alloc_before=$(allocated_bytes "$server" "$pid")
+      others_before=$(idle_ticks "$server" pids)
+      before=$(cpu_ticks "$pid")
+      run_wrk "${SERVER_PORT[$server]}" "$workload" "$duration"
+      after=$(cpu_ticks "$pid")
+      others_after=$(idle_ticks "$server" pids)
+      alloc_after=$(allocated_bytes "$server" "$pid")
+      allocated=""
+      [[ -n $alloc_before && -n $alloc_after ]] && allocated=$((alloc_after - alloc_before))
+      ((others_after - others_before <= IDLE_LIMIT_TICKS)) ||
+        note "round $round, $workload on $server: the idle servers used $((others_after - others_before)) clock ticks of CPU during the run (more than 1% of it)"
+      result=$WRK_RESULT
+      kill -0 "$pid" 2>/dev/null || die "$server died during $workload (log: bench/scratch/logs/$server.log)"
+      sock=$(($(field "$result" connect) + $(field "$result" read) + $(field "$result" write)))
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$workload" "$server" \
+        "$(field "$result" requests)" "$(field "$result" bytes)" "$(field "$result" duration_us)" \
+        "$(field "$result" p50_us)" "$(field "$result" p99_us)" "$sock" "$(field "$result" timeout)" \
+        "$(field "$result" status)" "$((after - before))" "$allocated" "$(field "$result" client_cpu_ticks)" >>"$RAW"
+      log "  $workload on $server: $(field "$result" requests) requests, errors socket=$sock timeout=$(field "$result" timeout) non2xx=$(field "$result" status)${allocated:+, $allocated bytes allocated}"
+    done
+  done
+  for server in "${order[@]}"; do
+    kill_group "${pids[$server]}"
+  done
+}
+
+# CPU clock ticks used so far by every server of the phase except the one under load.
+idle_ticks() { # busy-server name-of-pid-array
+  local busy=$1 server total=0
+  local -n all=$2
+  for server in "${!all[@]}"; do
+    [[ $server == "$busy" ]] || total=$((total + $(cpu_ticks "${all[$server]}")))
+  done
+  echo "$total"
+}
+
+for ((round = 1; round <= rounds; round++)); do
+  ((${#STATIC_WORKLOADS[@]} == 0)) || run_phase "$round" static "${STATIC_WORKLOADS[@]}"
+  ((${#PLAINTEXT_WORKLOADS[@]} == 0)) || run_phase "$round" plaintext "${PLAINTEXT_WORKLOADS[@]}"
 done
 
 # ---------------------------------------------------------------------------------------------- syscalls + memory

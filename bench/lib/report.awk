@@ -46,6 +46,8 @@ file == 2 {
     P99[key SUBSEP r] = $8 > 0 ? $8 / 1000 : ""
     CPU[key SUBSEP r] = $4 > 0 ? ($12 / FACT["clk_tck"]) / $4 * 1000 : 0
     ALLOC[key SUBSEP r] = ($13 != "" && $4 > 0) ? $13 / $4 : ""
+    # wrk's share of its core over the run (its ticks include a moment of start-up: read it as an upper bound).
+    CLIENT[key SUBSEP r] = ($14 != "" && $14 >= 0 && secs > 0) ? 100 * ($14 / FACT["clk_tck"]) / secs : ""
     if ($13 != "") ANYALLOC = 1
     SOCKERR[key] += $9; TIMEOUTS[key] += $10; NON2XX[key] += $11
     SOCK[key SUBSEP r] = $9; TOUT[key SUBSEP r] = $10; N2XX[key SUBSEP r] = $11
@@ -142,11 +144,11 @@ END {
     print "" > md
     print "- **Placement:** every server is pinned to CPU " FACT["server_cpu"] " and the load generator (wrk, the idle client) to CPU " FACT["client_cpu"] " with `taskset`, so each server has exactly one core and the numbers measure the server's own cost." > md
     print "- **Servers:** StaticHostApp (Release, `ASPNETCORE_ENVIRONMENT=Production`, default GC and tiered PGO, log level Warning) on the epoll transport with `ApplicationSchedulingMode=ThreadPool` and `=Inline`, on Kestrel's Sockets transport, and nginx (1 worker, `sendfile`, `tcp_nopush`, `tcp_nodelay` on, no access log) serving the same files." > md
-    print "- **Plaintext:** `bench/PlaintextApp`, the smallest Kestrel application (`app.Run` writing \"Hello, World!\", 13 B, `Content-Type: text/plain`, no middleware, no logging) on the same three transports; nginx answers `location = /plaintext { return 200 \"Hello, World!\"; }` from its configuration as a reference. Each .NET server is started once per round for the static workloads (StaticHostApp) and once for the plaintext ones (PlaintextApp), each with its own warm-up; nginx serves both from one instance." > md
+    print "- **Plaintext:** `bench/PlaintextApp`, the smallest Kestrel application (`app.Run` writing \"Hello, World!\", 13 B, `Content-Type: text/plain`, no middleware, no logging) on the same three transports; nginx answers `location = /plaintext { return 200 \"Hello, World!\"; }` from its configuration as a reference. Each .NET server is started once per round for the static workloads (StaticHostApp) and once for the plaintext ones (PlaintextApp), each with its own warm-up; nginx is started for each of the two phases." > md
     if (FACT["file_cache"] == "off") print "- **Open-file cache:** off on both sides (`--file-cache off`): every static request opens, checks and closes its file." > md
     else print "- **Open-file cache:** on on both sides (`--file-cache on`, the default): StaticHostApp with `--StaticHost:OpenFileCache:Validity=00:00:05` (descriptor and metadata of a hot file reused for 5 s), nginx with `open_file_cache max=1000 inactive=20s; open_file_cache_valid 5s;`." > md
     if ("epoll-cork" in RUNNING) print "- **epoll (ThreadPool, Cork):** the ThreadPool epoll server with `--EpollTransport:Cork=true` (TCP_CORK around the headers and sendfile body instead of `MSG_MORE` on the headers)." > md
-    print "- **Runs:** " FACT["rounds"] " round(s); in each, every server in turn (order rotated per round) is started, loaded for " FACT["warmup_start_s"] " s (4 KiB; PlaintextApp: plaintext), then for each workload gets a " FACT["warmup_each_s"] " s warm-up and a counted " FACT["duration_s"] " s run of `wrk --latency -t1 -c64` (or `-c1000`; pipelined: 16 requests per write). Tables show the median over rounds, with min–max." > md
+    print "- **Runs:** " FACT["rounds"] " round(s), each with a static phase and a plaintext phase. A phase starts its servers side by side, all pinned to the server core, and loads each for " FACT["warmup_start_s"] " s (4 KiB; PlaintextApp: plaintext; nginx only in the static phase); then each workload runs on every server back to back, in an order rotated per round and per workload: a " FACT["warmup_each_s"] " s warm-up and a counted " FACT["duration_s"] " s run of `wrk --latency -t1 -c64` (or `-c1000`; pipelined: 16 requests per write). So the servers a ratio compares ran seconds apart, not minutes; the idle servers' CPU during each counted run is checked (over 1% of the run would be listed under notes). Tables show the median over rounds, with min–max." > md
     print "- **Pipelining:** a wrk Lua script writes 16 GETs in one buffer per connection and sends the next batch when all 16 responses are in; wrk counts each response as a request, but records latency once per batch (write to last response)." > md
     print "- **CPU:** the server's utime+stime from `/proc/PID/stat` (nginx: master + worker) across the counted run, divided by the requests completed." > md
     print "- **Allocations:** every .NET server runs with `bench/AllocationProbe` as a startup hook (`DOTNET_STARTUP_HOOKS`); right before and right after each counted run the script sends it SIGUSR2 and it writes `GC.GetTotalAllocatedBytes(precise: true)`; the difference (the GC allocation delta of the run, every thread) is divided by the requests completed. No diagnostics session is attached during the run." > md
@@ -203,6 +205,41 @@ END {
         print "" > md
     }
 
+    # Server CPU per request, per round: the same comparison seen from the server's side. Where wrk's one core is
+    # nearly saturated (see the wrk CPU column below), requests per second are capped by the client, and this
+    # ratio is the one that still ranks the servers.
+    if (npairs > 0) {
+        print "## Server CPU per request ratios (baseline CPU per request / epoll CPU per request, per round; median, min–max)" > md
+        print "" > md
+        print "Above 1 means the epoll server spent less CPU per request. These ratios do not depend on the load generator keeping up." > md
+        print "" > md
+        line = "| Workload |"; sep = "| --- |"
+        for (k = 1; k <= npairs; k++) {
+            split(PAIR[k], ab, "/"); line = line " " SL[ab[1]] " vs " SL[ab[2]] " |"; sep = sep " ---: |"
+        }
+        print line > md; print sep > md
+        for (i = 1; i <= nwork; i++) {
+            w = W[i]; line = "| " WL[w] " |"
+            for (k = 1; k <= npairs; k++) {
+                split(PAIR[k], ab, "/"); nv = 0
+                for (q = 1; q <= nrounds; q++) {
+                    r = ROUNDS[q]; ka = w SUBSEP ab[1] SUBSEP r; kb = w SUBSEP ab[2] SUBSEP r
+                    if ((ka in HAS) && (kb in HAS) && CPU[ka] > 0) {
+                        V[++nv] = CPU[kb] / CPU[ka]
+                        csvrow("cpu_ratio", w, PAIR[k], r, "cpu_per_request_ratio", sprintf("%.4f", V[nv]))
+                    }
+                }
+                sort_values(V, nv)
+                if (nv == 0) { line = line " – |"; continue }
+                m = median_of(nv)
+                csvrow("cpu_ratio", w, PAIR[k], "", "cpu_per_request_ratio_median", sprintf("%.4f", m))
+                line = line " " sprintf("%.2f", m) (nv > 1 ? sprintf(" (%.2f–%.2f)", V[1], V[nv]) : "") " |"
+            }
+            print line > md
+        }
+        print "" > md
+    }
+
     # Allocations per request.
     if (ANYALLOC) {
         print "## Allocated bytes per request (GC allocation delta over the counted run; median over rounds)" > md
@@ -237,8 +274,10 @@ END {
     # Details.
     print "## Per workload (medians over rounds)" > md
     print "" > md
-    print "| Workload | Server | req/s | MiB/s | p50 ms | p99 ms | server CPU-ms / req | allocated B / req | socket errors / timeouts | status ≥ 400 |" > md
-    print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" > md
+    print "wrk CPU: the load generator's share of its core during the run; near 100% it, not the server, limits the rate." > md
+    print "" > md
+    print "| Workload | Server | req/s | MiB/s | p50 ms | p99 ms | server CPU-ms / req | allocated B / req | wrk CPU | socket errors / timeouts | status ≥ 400 |" > md
+    print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" > md
     for (i = 1; i <= nwork; i++) {
         w = W[i]
         for (j = 1; j <= nserv; j++) {
@@ -253,6 +292,7 @@ END {
                 csvrow("run", w, s, r, "p99_ms", P99[key SUBSEP r] == "" ? "" : sprintf("%.3f", P99[key SUBSEP r]))
                 csvrow("run", w, s, r, "cpu_s_per_1k_requests", sprintf("%.5f", CPU[key SUBSEP r]))
                 csvrow("run", w, s, r, "allocated_bytes_per_request", ALLOC[key SUBSEP r] == "" ? "" : sprintf("%.1f", ALLOC[key SUBSEP r]))
+                csvrow("run", w, s, r, "client_cpu_percent", CLIENT[key SUBSEP r] == "" ? "" : sprintf("%.1f", CLIENT[key SUBSEP r]))
                 csvrow("run", w, s, r, "socket_errors", SOCK[key SUBSEP r])
                 csvrow("run", w, s, r, "timeouts", TOUT[key SUBSEP r])
                 csvrow("run", w, s, r, "status_4xx_5xx", N2XX[key SUBSEP r])
@@ -262,7 +302,8 @@ END {
             csvrow("summary", w, s, "", "rps_min", sprintf("%.1f", V[1]))
             csvrow("summary", w, s, "", "rps_max", sprintf("%.1f", V[n]))
             rps = median_of(n); mibs = med(MIBS, key); p50 = med(P50, key); p99 = med(P99, key); cpu = med(CPU, key)
-            alloc = med(ALLOC, key)
+            alloc = med(ALLOC, key); client = med(CLIENT, key)
+            csvrow("summary", w, s, "", "client_cpu_percent_median", client == "" ? "" : sprintf("%.1f", client))
             csvrow("summary", w, s, "", "allocated_bytes_per_request_median", alloc == "" ? "" : sprintf("%.1f", alloc))
             csvrow("summary", w, s, "", "mib_s_median", sprintf("%.2f", mibs))
             csvrow("summary", w, s, "", "p50_ms_median", p50 == "" ? "" : sprintf("%.3f", p50))
@@ -274,7 +315,7 @@ END {
             errs = SOCKERR[key] + TIMEOUTS[key] + NON2XX[key]
             if (errs > 0) anyerrors = 1
             print "| " WL[w] " | " SL[s] " | " thousands(rps) " | " num(mibs) " | " num(p50) " | " num(p99) " | " num(cpu) " | " \
-                (alloc == "" ? "–" : thousands(alloc)) " | " SOCKERR[key] " / " TIMEOUTS[key] " | " NON2XX[key] " |" > md
+                (alloc == "" ? "–" : thousands(alloc)) " | " (client == "" ? "–" : sprintf("%.0f%%", client)) " | " SOCKERR[key] " / " TIMEOUTS[key] " | " NON2XX[key] " |" > md
         }
     }
     print "" > md
