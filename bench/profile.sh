@@ -176,7 +176,7 @@ awk -F, -v requests="$stat_requests" -v duration="$duration" -v server="$server"
   }
   END {
     printf "## %s, %s: %d requests in %d s\n\n", server, workload, requests, duration
-    printf "Busy CPU: %.1f µs per request (task-clock); %.3f context switches per request.\n\n", value["task-clock"] * 1000 / requests, value["context-switches"] / requests
+    printf "Busy CPU: %.2f µs per request (task-clock); %.3f context switches per request.\n\n", value["task-clock"] * 1000 / requests, value["context-switches"] / requests
     printf "| system call | per request |\n| --- | ---: |\n"
     for (i = 1; i <= n; i++) {
       e = order[i]

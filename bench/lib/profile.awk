@@ -42,9 +42,11 @@ function flush(   i, c, o, syscall, self) {
   total++
   self = component(syms[1], dsos[1])
   if (self == "kernel") {
+    # The system call is named by the outermost kernel frame of the form [_...][x64_]sys_NAME: sendto enters
+    # through __x64_sys_sendto, but sendmsg's stack may show only __sys_sendmsg (the wrapper is inlined).
     syscall = ""
     for (i = 1; i <= depth && dsos[i] ~ /kernel\.kallsyms/; i++)
-      if (match(syms[i], /^__(x64|ia32)_sys_/)) { syscall = substr(syms[i], RLENGTH + 1); break }
+      if (match(syms[i], /^_*((x64|ia32)_)?sys_[a-z0-9_]+$/)) { syscall = syms[i]; sub(/^_*((x64|ia32)_)?sys_/, "", syscall) }
     self = syscall == "" ? "kernel: no system call (interrupts, scheduling)" : "kernel: " syscall
   }
   selfCount[self]++
