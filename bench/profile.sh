@@ -50,7 +50,7 @@ while (($#)); do
 done
 
 for tool in perf wrk taskset setsid dotnet curl; do
-  command -v "$tool" >/dev/null || { echo "profile.sh: '$tool' not found; run bench/setup.sh (and install linux-perf)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "profile.sh: '$tool' not found; run bench/setup.sh (perf: Debian package linux-perf, curl: curl)" >&2; exit 1; }
 done
 
 declare -A SIZE=([13B]=13 [4KiB]=4096 [64KiB]=65536 [1MiB]=1048576)
@@ -84,8 +84,12 @@ esac
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 SERVER_PID=""
 cleanup() {
-  [[ -n $SERVER_PID ]] && kill -TERM -- "-$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  ((keep)) || rm -f "$WORK/perf.data" "$WORK/perf.script"
+  if [[ -n $SERVER_PID ]]; then
+    kill -TERM -- "-$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    # The runtime's perf map files (DOTNET_PerfMapEnabled) outlive the process.
+    rm -f "/tmp/perf-$SERVER_PID.map" "/tmp/perfinfo-$SERVER_PID.map"
+  fi
+  ((keep)) || rm -f "$WORK/perf.data" "$WORK/perf.data.old" "$WORK/perf.script"
   return 0
 }
 trap cleanup EXIT
@@ -101,8 +105,11 @@ done
 if [[ -z $app_dir ]]; then
   app_dir=$WORK
   log "publishing the working tree's StaticHostApp and PlaintextApp"
-  dotnet publish "$REPO_DIR/src/StaticHostApp" -c Release -o "$app_dir/app" -nologo -v quiet >"$WORK/publish.log" 2>&1 &&
-    dotnet publish "$BENCH_DIR/PlaintextApp" -c Release -o "$app_dir/plaintext" -nologo -v quiet >>"$WORK/publish.log" 2>&1 ||
+  # Build outputs stay under bench/scratch, out of the source tree.
+  dotnet publish "$REPO_DIR/src/StaticHostApp" -c Release -o "$app_dir/app" --artifacts-path "$WORK/artifacts" -nologo -v quiet \
+    >"$WORK/publish.log" 2>&1 &&
+    dotnet publish "$BENCH_DIR/PlaintextApp" -c Release -o "$app_dir/plaintext" --artifacts-path "$WORK/artifacts" -nologo -v quiet \
+      >>"$WORK/publish.log" 2>&1 ||
     { tail -20 "$WORK/publish.log" >&2; exit 1; }
 fi
 
@@ -143,21 +150,22 @@ fi
 
 log "perf stat for ${duration}s"
 stat_out="$WORK/perf-stat.txt"
-syscalls=(read pread64 preadv recvfrom recvmsg readv write sendto sendmsg writev sendfile64 epoll_wait epoll_ctl
-  sched_yield futex openat statx fstat close io_uring_enter)
+syscalls=(read pread64 preadv preadv2 recvfrom recvmsg readv write sendto sendmsg writev sendfile64 epoll_wait
+  epoll_pwait epoll_ctl accept4 shutdown setsockopt sched_yield futex openat openat2 statx fstat close io_uring_enter)
 events=(-e task-clock -e context-switches -e raw_syscalls:sys_enter)
 tracepoints=$(perf list tracepoint 2>/dev/null)
 for s in "${syscalls[@]}"; do
   grep -qw "syscalls:sys_enter_$s" <<<"$tracepoints" && events+=(-e "syscalls:sys_enter_$s")
 done
-perf stat -x, -o "$stat_out" "${events[@]}" -p "$SERVER_PID" -- sleep "$((duration + 1))" &
+taskset -c 1 perf stat -x, -o "$stat_out" "${events[@]}" -p "$SERVER_PID" -- sleep "$((duration + 1))" &
 stat_pid=$!
 sleep 0.5
 stat_requests=$(wrk_run "$duration")
 wait "$stat_pid"
 
 log "perf record for ${duration}s"
-perf record -q -F 2999 -g -o "$WORK/perf.data" -p "$SERVER_PID" -- sleep "$((duration + 1))" 2>/dev/null &
+rm -f "$WORK/perf.data" "$WORK/perf.data.old"
+taskset -c 1 perf record -q -F 2999 -g -o "$WORK/perf.data" -p "$SERVER_PID" -- sleep "$((duration + 1))" 2>/dev/null &
 record_pid=$!
 sleep 0.5
 record_requests=$(wrk_run "$duration")
@@ -167,6 +175,7 @@ wait "$record_pid"
 perf script -i "$WORK/perf.data" -F comm,tid,ip,sym,dso 2>/dev/null >"$WORK/perf.script"
 kill -TERM -- "-$SERVER_PID" 2>/dev/null || true
 wait "$SERVER_PID" 2>/dev/null || true
+rm -f "/tmp/perf-$SERVER_PID.map" "/tmp/perfinfo-$SERVER_PID.map"
 SERVER_PID=""
 
 awk -F, -v requests="$stat_requests" -v duration="$duration" -v server="$server" -v workload="$workload" '
@@ -178,11 +187,14 @@ awk -F, -v requests="$stat_requests" -v duration="$duration" -v server="$server"
     printf "## %s, %s: %d requests in %d s\n\n", server, workload, requests, duration
     printf "Busy CPU: %.2f µs per request (task-clock); %.3f context switches per request.\n\n", value["task-clock"] * 1000 / requests, value["context-switches"] / requests
     printf "| system call | per request |\n| --- | ---: |\n"
+    listed = 0
     for (i = 1; i <= n; i++) {
       e = order[i]
       if (e == "task-clock" || e == "context-switches") continue
+      if (e != "all system calls") listed += value[e]
       if (value[e] / requests >= 0.001 || e == "all system calls") printf "| %s | %.3f |\n", e, value[e] / requests
     }
+    printf "| any other call | %.3f |\n", (value["all system calls"] - listed) / requests
     printf "\n"
   }' "$stat_out"
 us_per_request=$(awk -F, -v r="$stat_requests" '$3 == "task-clock" { printf "%.3f", $1 * 1000 / r }' "$stat_out")

@@ -9,55 +9,92 @@
 function component(sym, dso,   assembly) {
   if (dso ~ /kernel\.kallsyms/) return "kernel"
   if (dso ~ /libclrjit/) return "JIT"
-  if (dso ~ /libcoreclr/) return (sym ~ /gc_heap|GCHeap|[Gg]arbage|Alloc|gc::|WKS::|SVR::|memclr/) ? "GC and allocation" : "runtime (native)"
+  # libcoreclr.so ships without symbols, so the GC cannot be told apart from the rest of the native runtime.
+  if (dso ~ /libcoreclr/) return (sym ~ /gc_heap|GCHeap|WKS::|SVR::/) ? "GC" : "runtime (native, GC included)"
   if (dso ~ /libSystem\.Native/) return "System.Native shims"
   if (dso ~ /libc\.so|libc-|ld-linux|libpthread/) return "libc"
   if (match(sym, /\[[A-Za-z0-9_.]+\] [A-Za-z_]/)) {
     assembly = substr(sym, RSTART + 1, RLENGTH - 4)
-    if (assembly ~ /^EpollTransport$|^Microsoft\.AspNetCore\.Server\.Kestrel\.Transport\.|^System\.Net\.Sockets$|^System\.Net\.Primitives$/) return "transport"
-    if (assembly ~ /^Microsoft\.AspNetCore\.Server\.Kestrel|^Microsoft\.AspNetCore\.Http|^Microsoft\.AspNetCore\.Hosting|^Microsoft\.Net\.Http\.Headers|^Microsoft\.Extensions\.Primitives/) return "Kestrel and hosting"
-    if (assembly ~ /^System\.IO\.Pipelines$/) return "System.IO.Pipelines"
-    if (assembly ~ /^StaticHostApp$|^PlaintextApp$|^Microsoft\.AspNetCore\.|^Microsoft\.Extensions\./) return "application and middleware"
-    if (assembly == "System.Private.CoreLib" && sym ~ / System\.Threading\.|System\.Runtime\.CompilerServices\.(Async|ValueTaskAwaiter|TaskAwaiter|ConfiguredValueTask)/) return "thread pool and async"
-    if (assembly == "System.Private.CoreLib") return "CoreLib (other)"
-    return "other managed (" assembly ")"
+    return managed(assembly, sym)
+  }
+  # Precompiled (ReadyToRun) framework code has no perf-map entry; its image still names the assembly.
+  if (dso ~ /\.dll$/) {
+    assembly = dso
+    sub(/^.*\//, "", assembly); sub(/\.dll$/, "", assembly)
+    return managed(assembly, "")
   }
   if (sym ~ /^\[unknown\]$/ || dso ~ /unknown/) return "unresolved"
   return "other native (" dso ")"
+}
+
+function managed(assembly, sym) {
+  if (assembly ~ /^EpollTransport$|^Microsoft\.AspNetCore\.Server\.Kestrel\.Transport\.|^System\.Net\.Sockets$|^System\.Net\.Primitives$/) return "transport"
+  if (assembly ~ /^Microsoft\.AspNetCore\.Server\.Kestrel|^Microsoft\.AspNetCore\.Http|^Microsoft\.AspNetCore\.Hosting|^Microsoft\.Net\.Http\.Headers|^Microsoft\.Extensions\.(Primitives|Features)$/) return "Kestrel and hosting"
+  if (assembly ~ /^System\.IO\.Pipelines$/) return "System.IO.Pipelines"
+  if (assembly ~ /^StaticHostApp$|^PlaintextApp$|^Microsoft\.AspNetCore\.|^Microsoft\.Extensions\./) return "application and middleware"
+  if (assembly == "System.Private.CoreLib" && sym ~ /\[System\.Private\.CoreLib\] System\.(Threading\.|Runtime\.CompilerServices\.(Async|ValueTaskAwaiter|TaskAwaiter|ConfiguredValueTask))/) return "thread pool and async"
+  if (assembly == "System.Private.CoreLib") return "CoreLib (other)"
+  return "other managed (" assembly ")"
 }
 
 # The party a frame's work is done for: only the transport, Kestrel and the application own work; the rest
 # (pipelines, CoreLib, runtime, libc, kernel) is charged to the nearest owner up the stack.
 function owner(c) { return (c == "transport" || c == "Kestrel and hosting" || c == "application and middleware") ? c : "" }
 
+# Owner of a system call whose stack ends at libc (frame-pointer unwinding often stops at libc's wrappers).
 function callOwner(call) {
-  if (call ~ /^(sendto|sendmsg|sendmmsg|recvfrom|recvmsg|recvmmsg|epoll_wait|epoll_pwait|epoll_ctl|sendfile64|accept4|setsockopt|getsockopt|shutdown|writev|readv|write|read|io_uring_enter)$/) return "transport"
-  if (call ~ /^(openat|openat2|statx|fstat|newfstatat|faccessat2|pread64|close|fadvise64|readlink)$/) return "application and middleware"
+  if (call ~ /^(sendto|sendmsg|sendmmsg|recvfrom|recvmsg|recvmmsg|epoll_wait|epoll_pwait|epoll_pwait2|epoll_ctl|sendfile64|accept4|setsockopt|getsockopt|shutdown|writev|readv|write|read|io_uring_enter)$/) return "transport"
+  if (call ~ /^(openat|openat2|statx|fstat|newfstatat|faccessat2|close|fadvise64|readlink)$/) return "application and middleware"
   if (call ~ /^(futex|sched_yield|nanosleep|clock_nanosleep)$/) return "thread synchronisation (futex, sched_yield)"
   return ""
 }
 
-function flush(   i, c, o, syscall, self) {
+# The system call a kernel stack runs in, or "" (interrupt, softirq or exception outside any call). The call is
+# named by the outermost kernel frame of the form [_...][x64_]sys_NAME (sendto enters through __x64_sys_sendto,
+# sendmsg may show only __sys_sendmsg); when the wrapper is inlined away (preadv2 goes straight to do_preadv), by
+# the frame right below do_syscall_64.
+function syscallOf(   i, name) {
+  name = ""
+  for (i = 1; i <= depth && dsos[i] ~ /kernel\.kallsyms/; i++) {
+    if (syms[i] != "x64_sys_call" && syms[i] ~ /^_*((x64|ia32)_)?sys_[a-z0-9_]+$/) { name = syms[i]; sub(/^_*((x64|ia32)_)?sys_/, "", name) }
+    if (syms[i] == "do_syscall_64") {
+      if (name == "" && i > 1) {
+        name = syms[i - 1] == "x64_sys_call" && i > 2 ? syms[i - 2] : syms[i - 1]
+        sub(/^(__x64_sys_|__do_sys_|__se_sys_|ksys_|do_|__sys_)/, "", name)
+      }
+      return name
+    }
+  }
+  return name
+}
+
+function flush(   i, o, syscall, self) {
   if (depth == 0) return
   total++
   self = component(syms[1], dsos[1])
+  syscall = ""
   if (self == "kernel") {
-    # The system call is named by the outermost kernel frame of the form [_...][x64_]sys_NAME: sendto enters
-    # through __x64_sys_sendto, but sendmsg's stack may show only __sys_sendmsg (the wrapper is inlined).
-    syscall = ""
-    for (i = 1; i <= depth && dsos[i] ~ /kernel\.kallsyms/; i++)
-      if (match(syms[i], /^_*((x64|ia32)_)?sys_[a-z0-9_]+$/)) { syscall = syms[i]; sub(/^_*((x64|ia32)_)?sys_/, "", syscall) }
-    self = syscall == "" ? "kernel: no system call (interrupts, scheduling)" : "kernel: " syscall
+    syscall = syscallOf()
+    if (syscall != "") self = "kernel: " syscall
+    else {
+      self = "kernel: no system call (interrupts, softirq, scheduling)"
+      for (i = 1; i <= depth && dsos[i] ~ /kernel\.kallsyms/; i++) if (syms[i] ~ /exc_page_fault/) self = "kernel: page faults"
+    }
   }
   selfCount[self]++
   o = ""
-  for (i = 1; i <= depth && o == ""; i++) o = owner(component(syms[i], dsos[i]))
-  # Frame-pointer unwinding stops at libc's system call wrappers, so a system call's stack often ends there;
-  # such a sample is charged by the call: socket and readiness calls to the transport, file calls to the
-  # application (StaticHostApp opens and reads the files), the rest by what ran.
-  if (o == "" && self ~ /^kernel: /) o = callOwner(substr(self, 9))
-  if (o == "") o = self ~ /^kernel/ ? "kernel outside system calls" : component(syms[1], dsos[1])
-  else if (self ~ /^kernel: /) o = o ", in the kernel"
+  if (self ~ /^kernel: no system call/) {
+    # Interrupt and softirq work (mostly receiving the packets wrk sends) belongs to no frame it interrupted.
+    o = "kernel outside system calls (interrupts, softirq)"
+  } else if (syscall ~ /^(pread64|preadv|preadv2)$/) {
+    # Reading a copied file body: the same work whichever transport asks for it.
+    o = "file body reads, in the kernel"
+  } else {
+    for (i = 1; i <= depth && o == ""; i++) o = owner(component(syms[i], dsos[i]))
+    if (o == "" && syscall != "") o = callOwner(syscall)
+    if (o == "") o = syscall != "" ? "kernel: " syscall " (no owner on the stack)" : (self ~ /^kernel/ ? self : component(syms[1], dsos[1]))
+    else if (self ~ /^kernel/) o = o ", in the kernel"
+  }
   ownerCount[o]++
   threadCount[thread]++
   depth = 0

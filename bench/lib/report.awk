@@ -148,7 +148,7 @@ END {
     if (FACT["file_cache"] == "off") print "- **Open-file cache:** off on both sides (`--file-cache off`): every static request opens, checks and closes its file." > md
     else print "- **Open-file cache:** on on both sides (`--file-cache on`, the default): StaticHostApp with `--StaticHost:OpenFileCache:Validity=00:00:05` (descriptor and metadata of a hot file reused for 5 s), nginx with `open_file_cache max=1000 inactive=20s; open_file_cache_valid 5s;`." > md
     if ("epoll-cork" in RUNNING) print "- **epoll (ThreadPool, Cork):** the ThreadPool epoll server with `--EpollTransport:Cork=true` (TCP_CORK around the headers and sendfile body instead of `MSG_MORE` on the headers)." > md
-    print "- **Runs:** " FACT["rounds"] " round(s), each with a static phase and a plaintext phase. A phase starts its servers side by side, all pinned to the server core, and loads each for " FACT["warmup_start_s"] " s (4 KiB; PlaintextApp: plaintext; nginx only in the static phase); then each workload runs on every server back to back, in an order rotated per round and per workload: a " FACT["warmup_each_s"] " s warm-up and a counted " FACT["duration_s"] " s run of `wrk --latency -t1 -c64` (or `-c1000`; pipelined: 16 requests per write). So the servers a ratio compares ran seconds apart, not minutes; the idle servers' CPU during each counted run is checked (over 1% of the run would be listed under notes). Tables show the median over rounds, with min–max." > md
+    print "- **Runs:** " FACT["rounds"] " round(s), each with a static phase and a plaintext phase. A phase starts its servers side by side, all pinned to the server core, and loads each for " FACT["warmup_start_s"] " s (4 KiB; PlaintextApp: plaintext; nginx only in the static phase); then each workload runs on every server back to back, in an order rotated per round and per workload: a " FACT["warmup_each_s"] " s warm-up and a counted " FACT["duration_s"] " s run of `wrk --latency -t1 -c64` (or `-c1000`; pipelined: 16 requests per write). So the servers a ratio compares ran seconds apart, not minutes; the idle servers' CPU during each counted run is checked (over 1% of the run would be listed under Warnings). Tables show the median over rounds, with min–max." > md
     print "- **Pipelining:** a wrk Lua script writes 16 GETs in one buffer per connection and sends the next batch when all 16 responses are in; wrk counts each response as a request, but records latency once per batch (write to last response)." > md
     print "- **CPU:** the server's utime+stime from `/proc/PID/stat` (nginx: master + worker) across the counted run, divided by the requests completed." > md
     print "- **Allocations:** every .NET server runs with `bench/AllocationProbe` as a startup hook (`DOTNET_STARTUP_HOOKS`); right before and right after each counted run the script sends it SIGUSR2 and it writes `GC.GetTotalAllocatedBytes(precise: true)`; the difference (the GC allocation delta of the run, every thread) is divided by the requests completed. No diagnostics session is attached during the run." > md
@@ -207,11 +207,12 @@ END {
 
     # Server CPU per request, per round: the same comparison seen from the server's side. Where wrk's one core is
     # nearly saturated (see the wrk CPU column below), requests per second are capped by the client, and this
-    # ratio is the one that still ranks the servers.
+    # ratio ranks the servers better; it still moves with load (a server below saturation batches less per
+    # epoll_wait, and idle thread-pool workers spin).
     if (npairs > 0) {
         print "## Server CPU per request ratios (baseline CPU per request / epoll CPU per request, per round; median, min–max)" > md
         print "" > md
-        print "Above 1 means the epoll server spent less CPU per request. These ratios do not depend on the load generator keeping up." > md
+        print "Above 1 means the epoll server spent less CPU per request. They depend less than requests/s on whether the load generator keeps up (see the wrk CPU column under Per workload), but not entirely: a server below saturation gathers fewer events per `epoll_wait`." > md
         print "" > md
         line = "| Workload |"; sep = "| --- |"
         for (k = 1; k <= npairs; k++) {
@@ -224,7 +225,7 @@ END {
                 split(PAIR[k], ab, "/"); nv = 0
                 for (q = 1; q <= nrounds; q++) {
                     r = ROUNDS[q]; ka = w SUBSEP ab[1] SUBSEP r; kb = w SUBSEP ab[2] SUBSEP r
-                    if ((ka in HAS) && (kb in HAS) && CPU[ka] > 0) {
+                    if ((ka in HAS) && (kb in HAS) && CPU[ka] > 0 && CPU[kb] > 0) {
                         V[++nv] = CPU[kb] / CPU[ka]
                         csvrow("cpu_ratio", w, PAIR[k], r, "cpu_per_request_ratio", sprintf("%.4f", V[nv]))
                     }
