@@ -24,7 +24,7 @@
 # Both apps read the transport from the Transport key (configuration keys ignore case, so PlaintextApp's
 # --transport is the same key). Placement as in run.sh: the server on CPU 0, wrk on CPU 1 (-t1, 64 connections, or 1000 for 4k-c1000; pipelined:
 # 16 requests per write). StaticHostApp runs with the open-file cache on and request logging off, as in run.sh.
-# Needs perf (linux-perf) and wrk (bench/setup.sh). Prints a Markdown report on standard output.
+# Needs perf, wrk and curl (bench/setup.sh installs them). Prints a Markdown report on standard output.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,7 +50,7 @@ while (($#)); do
 done
 
 for tool in perf wrk taskset setsid dotnet curl; do
-  command -v "$tool" >/dev/null || { echo "profile.sh: '$tool' not found; run bench/setup.sh (perf: Debian package linux-perf, curl: curl)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "profile.sh: '$tool' not found; run bench/setup.sh" >&2; exit 1; }
 done
 
 declare -A SIZE=([13B]=13 [4KiB]=4096 [64KiB]=65536 [1MiB]=1048576)

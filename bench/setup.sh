@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the tools the benchmark needs, from Debian packages.
+# Installs the tools the benchmark (and bench/profile.sh) needs, from Debian packages.
 # Idempotent: when every tool is already on PATH, apt is not touched at all.
 #
 #   bench/setup.sh            # needs root (or sudo) only if something is missing
@@ -13,6 +13,8 @@ declare -A packages=(
   [gnuplot]=gnuplot-nox
   [taskset]=util-linux
   [cc]=gcc
+  [perf]=linux-perf # bench/profile.sh only
+  [curl]=curl       # readiness checks of compare.sh and profile.sh
 )
 
 missing=()
