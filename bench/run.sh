@@ -23,7 +23,8 @@
 #                     inactive=20s and open_file_cache_valid 5s
 #
 # Duration: each .NET server runs two instances per round (StaticHostApp for the static workloads, PlaintextApp for
-# the plaintext ones), each warmed up for 45 s; nginx one; each workload costs a 3 s warm-up plus --duration. A full
+# the plaintext ones), each warmed up for 45 s; nginx runs in both phases, warmed up in the static one (or in the
+# plaintext one when no static workload is selected); each workload costs a 3 s warm-up plus --duration. A full
 # run is about 3 rounds x (3 x (2 x 45 + 9 x 13 + 6) + 45 + 9 x 13) s = 40 min, plus about 9 min of syscall and
 # memory phase (a fresh, warmed-up instance each) and 1 min of publishing: about 50 minutes. Shorter:
 #   --rounds 1 --duration 5                                   about 20 minutes
@@ -585,13 +586,14 @@ run_phase() { # round app workload...
     pids[$server]=$SERVER_PID
   done
   for server in "${order[@]}"; do
-    # nginx needs no JIT warm-up; it gets it once, with the static files, as before.
-    [[ $server == nginx && $app == plaintext ]] && continue
+    # nginx needs no JIT warm-up; it gets one load period per round, in the static phase when there is one.
+    [[ $server == nginx && $app == plaintext && ${#STATIC_WORKLOADS[@]} -gt 0 ]] && continue
     log "round $round/$rounds: warming up $server ($app)"
     run_wrk "${SERVER_PORT[$server]}" "$(warmup_workload "$app")" "$warmup_start"
   done
   for workload in "$@"; do
-    # The order turns with every workload too, so no server always runs right after another's load.
+    # The order turns with every workload too, so no server always runs first. Rotation keeps the cyclic order, so
+    # each server still follows the same neighbour; the 3 s warm-up run before each counted run separates them.
     mapfile -t order < <(rotated "$((round - 1 + index))" "${SERVERS[@]}")
     index=$((index + 1))
     for server in "${order[@]}"; do
