@@ -13,7 +13,8 @@ local function own_cpu_ticks()
   file:close()
   -- Fields after "pid (comm) ": the first is field 3 (state), so utime (14) and stime (15) are the 12th and 13th.
   local fields = {}
-  for value in stat:match(".*%) (.*)$"):gmatch("%S+") do -- after the last ")", whatever the command name holds fields[#fields + 1] = value end
+  -- The greedy ".*%)" ends at the last ")", whatever the command name holds.
+  for value in stat:match(".*%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = value end
   return tonumber(fields[12]) + tonumber(fields[13])
 end
 
