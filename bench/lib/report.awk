@@ -86,6 +86,42 @@ function collect(ARR, key,    i, r) {
 function median_of(n) { return n == 0 ? "" : (n % 2 ? V[(n + 1) / 2] : (V[n / 2] + V[n / 2 + 1]) / 2) }
 function med(ARR, key) { return median_of(collect(ARR, key)) }
 
+# A table with a row per workload and a column per pair: the ratio of ARR for the pair's first server over its
+# second (inverse: second over first, for costs), taken per round, then the median and range. Every ratio also goes
+# to the CSV as SECTION/METRIC. A ratio needs a non-zero denominator; a cost ratio also a non-zero numerator (a
+# run without requests has no cost per request).
+function ratio_table(ARR, inverse, joiner, section, metric,    i, k, q, r, w, ka, kb, num, den, line, sep, m) {
+    line = "| Workload |"; sep = "| --- |"
+    for (k = 1; k <= npairs; k++) {
+        split(PAIR[k], ab, "/"); line = line " " SL[ab[1]] joiner SL[ab[2]] " |"; sep = sep " ---: |"
+    }
+    print line > md; print sep > md
+    for (i = 1; i <= nwork; i++) {
+        w = W[i]; line = "| " WL[w] " |"
+        for (k = 1; k <= npairs; k++) {
+            split(PAIR[k], ab, "/"); nv = 0
+            for (q = 1; q <= nrounds; q++) {
+                r = ROUNDS[q]; ka = w SUBSEP ab[1] SUBSEP r; kb = w SUBSEP ab[2] SUBSEP r
+                if (!((ka in HAS) && (kb in HAS))) continue
+                num = inverse ? ARR[kb] : ARR[ka]; den = inverse ? ARR[ka] : ARR[kb]
+                if (den > 0 && (num > 0 || !inverse)) {
+                    V[++nv] = num / den
+                    csvrow(section, w, PAIR[k], r, metric, sprintf("%.4f", V[nv]))
+                }
+            }
+            sort_values(V, nv)
+            if (nv == 0) { line = line " – |"; continue }
+            m = median_of(nv)
+            csvrow(section, w, PAIR[k], "", metric "_median", sprintf("%.4f", m))
+            csvrow(section, w, PAIR[k], "", metric "_min", sprintf("%.4f", V[1]))
+            csvrow(section, w, PAIR[k], "", metric "_max", sprintf("%.4f", V[nv]))
+            line = line " " sprintf("%.2f", m) (nv > 1 ? sprintf(" (%.2f–%.2f)", V[1], V[nv]) : "") " |"
+        }
+        print line > md
+    }
+    print "" > md
+}
+
 function thousands(x,    s, neg, out) {
     s = sprintf("%.0f", x); neg = ""
     if (substr(s, 1, 1) == "-") { neg = "-"; s = substr(s, 2) }
@@ -176,33 +212,7 @@ END {
     if (npairs > 0) {
         print "## Throughput ratios (computed per round; median, min–max)" > md
         print "" > md
-        line = "| Workload |"; sep = "| --- |"
-        for (k = 1; k <= npairs; k++) {
-            split(PAIR[k], ab, "/"); line = line " " SL[ab[1]] " / " SL[ab[2]] " |"; sep = sep " ---: |"
-        }
-        print line > md; print sep > md
-        for (i = 1; i <= nwork; i++) {
-            w = W[i]; line = "| " WL[w] " |"
-            for (k = 1; k <= npairs; k++) {
-                split(PAIR[k], ab, "/"); nv = 0
-                for (q = 1; q <= nrounds; q++) {
-                    r = ROUNDS[q]; ka = w SUBSEP ab[1] SUBSEP r; kb = w SUBSEP ab[2] SUBSEP r
-                    if ((ka in HAS) && (kb in HAS) && RPS[kb] > 0) {
-                        V[++nv] = RPS[ka] / RPS[kb]
-                        csvrow("ratio", w, PAIR[k], r, "rps_ratio", sprintf("%.4f", V[nv]))
-                    }
-                }
-                sort_values(V, nv)
-                if (nv == 0) { line = line " – |"; continue }
-                m = median_of(nv)
-                csvrow("ratio", w, PAIR[k], "", "rps_ratio_median", sprintf("%.4f", m))
-                csvrow("ratio", w, PAIR[k], "", "rps_ratio_min", sprintf("%.4f", V[1]))
-                csvrow("ratio", w, PAIR[k], "", "rps_ratio_max", sprintf("%.4f", V[nv]))
-                line = line " " sprintf("%.2f", m) (nv > 1 ? sprintf(" (%.2f–%.2f)", V[1], V[nv]) : "") " |"
-            }
-            print line > md
-        }
-        print "" > md
+        ratio_table(RPS, 0, " / ", "ratio", "rps_ratio")
     }
 
     # Server CPU per request, per round: the same comparison seen from the server's side. Where wrk's one core is
@@ -214,31 +224,7 @@ END {
         print "" > md
         print "Above 1 means the epoll server spent less CPU per request. They depend less than requests/s on whether the load generator keeps up (see the wrk CPU column under Per workload), but not entirely: a server below saturation gathers fewer events per `epoll_wait`." > md
         print "" > md
-        line = "| Workload |"; sep = "| --- |"
-        for (k = 1; k <= npairs; k++) {
-            split(PAIR[k], ab, "/"); line = line " " SL[ab[1]] " vs " SL[ab[2]] " |"; sep = sep " ---: |"
-        }
-        print line > md; print sep > md
-        for (i = 1; i <= nwork; i++) {
-            w = W[i]; line = "| " WL[w] " |"
-            for (k = 1; k <= npairs; k++) {
-                split(PAIR[k], ab, "/"); nv = 0
-                for (q = 1; q <= nrounds; q++) {
-                    r = ROUNDS[q]; ka = w SUBSEP ab[1] SUBSEP r; kb = w SUBSEP ab[2] SUBSEP r
-                    if ((ka in HAS) && (kb in HAS) && CPU[ka] > 0 && CPU[kb] > 0) {
-                        V[++nv] = CPU[kb] / CPU[ka]
-                        csvrow("cpu_ratio", w, PAIR[k], r, "cpu_per_request_ratio", sprintf("%.4f", V[nv]))
-                    }
-                }
-                sort_values(V, nv)
-                if (nv == 0) { line = line " – |"; continue }
-                m = median_of(nv)
-                csvrow("cpu_ratio", w, PAIR[k], "", "cpu_per_request_ratio_median", sprintf("%.4f", m))
-                line = line " " sprintf("%.2f", m) (nv > 1 ? sprintf(" (%.2f–%.2f)", V[1], V[nv]) : "") " |"
-            }
-            print line > md
-        }
-        print "" > md
+        ratio_table(CPU, 1, " vs ", "cpu_ratio", "cpu_per_request_ratio")
     }
 
     # Allocations per request.
