@@ -26,11 +26,14 @@ set yrange [10:*]
 set ylabel "requests/s"
 plot for [i=2:ncols] datafile using i:xtic(1) title columnheader(i)
 
-unset logscale y
-set yrange [0:*]
-set title "Relative to Kestrel Sockets (= 1.0)"
-set ylabel "ratio"
-plot for [i=2:ncols] datafile using (column(i)/column(base)):xtic(1) title columnheader(i), \
-     1 with lines dt 2 lc rgb "black" notitle
+# The ratio panel needs the Sockets column (base is 0 when --servers left it out).
+if (base > 0) {
+    unset logscale y
+    set yrange [0:*]
+    set title "Relative to Kestrel Sockets (= 1.0)"
+    set ylabel "ratio"
+    plot for [i=2:ncols] datafile using (column(i)/column(base)):xtic(1) title columnheader(i), \
+         1 with lines dt 2 lc rgb "black" notitle
+}
 
 unset multiplot
