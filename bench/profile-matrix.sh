@@ -35,23 +35,19 @@ while (($#)); do
 done
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-mkdir -p "$out" "$WORK"
-log "publishing the working tree's StaticHostApp and PlaintextApp"
-dotnet publish "$REPO_DIR/src/StaticHostApp" -c Release -o "$WORK/app" --artifacts-path "$WORK/artifacts" -nologo -v quiet \
-  >"$WORK/publish.log" 2>&1 &&
-  dotnet publish "$BENCH_DIR/PlaintextApp" -c Release -o "$WORK/plaintext" --artifacts-path "$WORK/artifacts" -nologo -v quiet \
-    >>"$WORK/publish.log" 2>&1 || { tail -20 "$WORK/publish.log" >&2; exit 1; }
-
+mkdir -p "$out"
 IFS=, read -ra server_list <<<"$servers"
 IFS=, read -ra workload_list <<<"$workloads"
 reports=()
+app_args=() # the first profile.sh run publishes the working tree into bench/scratch/profile; the others reuse it
 for workload in "${workload_list[@]}"; do
   for server in "${server_list[@]}"; do
     report="$out/$workload-$server.md"
     log "$server, $workload"
-    "$BENCH_DIR/profile.sh" "$server" "$workload" --app-dir "$WORK" "${passed[@]}" >"$report" 2>>"$out/log.txt" ||
+    "$BENCH_DIR/profile.sh" "$server" "$workload" "${app_args[@]}" "${passed[@]}" >"$report" 2>>"$out/log.txt" ||
       { tail -5 "$out/log.txt" >&2; exit 1; }
     reports+=("$report")
+    app_args=(--app-dir "$WORK")
   done
 done
 
@@ -63,7 +59,7 @@ done
   echo "\"in the kernel\" columns hold the system calls made for that owner, the send/recv/epoll_wait column the kernel's"
   echo "own time in those calls (self time). Requests/s are those of the perf stat run."
   echo
-  awk -f "$BENCH_DIR/lib/profile-summary.awk" "${reports[@]}"
+  awk -f "$BENCH_DIR/lib/numbers.awk" -f "$BENCH_DIR/lib/profile-summary.awk" "${reports[@]}"
 } >"$out/summary.md"
 log "done: $out/summary.md"
 cat "$out/summary.md"

@@ -747,7 +747,7 @@ for server in "${KNOWN_SERVERS[@]}"; do labels+=("$server=${SERVER_LABEL[$server
 wlabels=()
 for workload in "${WORKLOADS[@]}"; do wlabels+=("$workload=${WORKLOAD_LABEL[$workload]}"); done
 
-awk -F'\t' -f "$BENCH_DIR/lib/report.awk" \
+awk -F'\t' -f "$BENCH_DIR/lib/numbers.awk" -f "$BENCH_DIR/lib/report.awk" \
   -v servers="${SERVERS[*]}" -v workloads="${WORKLOADS[*]}" \
   -v server_labels="$(IFS='|'; echo "${labels[*]}")" -v workload_labels="$(IFS='|'; echo "${wlabels[*]}")" \
   -v md="$result_base.md" -v csv="$result_base.csv" -v chartdata="$WORK/chart.dat" \

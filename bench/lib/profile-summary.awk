@@ -1,5 +1,5 @@
 # One Markdown row per bench/profile.sh report given as input: where each server's CPU per request goes.
-# Used by bench/profile-matrix.sh.
+# Used by bench/profile-matrix.sh, after bench/lib/numbers.awk.
 
 function flushReport() {
   if (server == "") return
@@ -16,12 +16,6 @@ function flushReport() {
     owner["kernel outside system calls (interrupts, softirq)"], other
   server = ""
   split("", owner); split("", kernel)
-}
-
-function thousands(x,    s, out) {
-  s = sprintf("%.0f", x); out = ""
-  while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
-  return s out
 }
 
 BEGIN {

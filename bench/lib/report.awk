@@ -5,6 +5,7 @@
 #   memory.tsv     one row per server (with a header)
 #   syscalls.tsv   one row per server, workload and syscall (with a header)
 #   notes.txt      free-text warnings collected during the run
+# Needs bench/lib/numbers.awk loaded first (awk -f numbers.awk -f report.awk).
 # Variables: servers, workloads (space-separated ids), server_labels, workload_labels ("id=label|..."),
 #            md, csv, chartdata (output paths), png (chart file name, relative to the report).
 
@@ -122,13 +123,6 @@ function ratio_table(ARR, inverse, joiner, section, metric,    i, k, q, r, w, ka
     print "" > md
 }
 
-function thousands(x,    s, neg, out) {
-    s = sprintf("%.0f", x); neg = ""
-    if (substr(s, 1, 1) == "-") { neg = "-"; s = substr(s, 2) }
-    out = ""
-    while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
-    return neg s out
-}
 function num(x) {   # a readable number of significant digits
     if (x == "") return "–"
     if (x >= 100) return sprintf("%.0f", x)
