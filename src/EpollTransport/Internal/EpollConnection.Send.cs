@@ -275,7 +275,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
         var shutdownReason = abortReason ?? error;
         if (shutdownReason is not null)
         {
-            if (_context.Options.FinOnError || !_isTcp)
+            if (_context.Options.FinOnError || !_isTcp || shutdownReason is GracefulAbortException)
             {
                 TransportLog.ConnectionWriteFin(_context.Logger, ConnectionId, shutdownReason.Message);
                 _ = Libc.Shutdown(_fd, SHUT_RDWR);

@@ -128,6 +128,9 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 
     public override void Abort(ConnectionAbortedException abortReason)
     {
+        // Kestrel passes no reason when the client's FIN ended the input (and FinOnError is off). Sockets closes the
+        // socket at once all the same, with FIN rather than RST, whatever the application is still doing.
+        abortReason ??= new GracefulAbortException();
         if (Interlocked.CompareExchange(ref _abortReason, abortReason, null) is not null)
         {
             return;
