@@ -69,6 +69,13 @@ public sealed class EpollTransportOptions
     /// </remarks>
     public int SendFileCopyThreshold { get; set; } = DefaultSendFileCopyThreshold;
 
+    /// <summary>
+    /// How far a file body may run ahead of the client: the response's wait for its file region ends once no more
+    /// than this is left unsent, as a copied body's last write completes once the output holds less than
+    /// <see cref="MaxWriteBufferSize"/>.
+    /// </summary>
+    internal long FileWindow => MaxWriteBufferSize is > 0 and long maxWrite ? maxWrite : 64 * 1024;
+
     internal const int DefaultSendFileCopyThreshold = 16 * 1024;
 
     internal const int MaxSendFileCopyThreshold = 1024 * 1024;

@@ -1,5 +1,5 @@
 using EpollTransport;
-using EpollTransport.SendFile;
+using EpollTransport.Http;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -47,6 +47,8 @@ public static class WebHostBuilderEpollExtensions
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, EpollTransportFactory>());
 
             // Routes HttpResponse.SendFileAsync through sendfile(2) on this transport's connections (option SendFile).
+            services.TryAddSingleton<SendFileMetrics>();
+            services.TryAddSingleton<FileBodyDataRate>();
             services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, SendFileStartupFilter>());
         });
     }

@@ -14,7 +14,7 @@ public sealed class FileRegionSchedulingTests : IDisposable
     [Theory]
     [InlineData(ApplicationSchedulingMode.Inline)]
     [InlineData(ApplicationSchedulingMode.ThreadPool)]
-    public async Task AFlushThatWaitedForAFileRegionContinuesWhereTheModeRunsTheApplication(ApplicationSchedulingMode mode)
+    public async Task AWaitForAFileRegionContinuesWhereTheModeRunsTheApplication(ApplicationSchedulingMode mode)
     {
         // Far more than the socket buffers take, so the flush has to wait until the client reads.
         const int length = 16 * 1024 * 1024;
@@ -26,7 +26,7 @@ public sealed class FileRegionSchedulingTests : IDisposable
         var output = connection.Transport.Output;
         using var file = File.OpenHandle(_site.PathOf("file.bin"));
 
-        var sent = feature.QueueFile(file, 0, length);
+        feature.QueueFile(file, 0, length);
         int count = length;
         while (count > 0)
         {
@@ -35,14 +35,16 @@ public sealed class FileRegionSchedulingTests : IDisposable
             count -= advance;
         }
 
-        // The client has not read anything yet, so the flush must still be waiting for the region when its
-        // continuation is registered: where it runs is decided by whoever completes it.
-        var flush = output.FlushAsync();
-        Assert.False(flush.IsCompleted);
-        var continuedOn = ThreadAfterAsync(flush);
+        // A region is no pipe data: the flush does not wait for it.
+        Assert.True(output.FlushAsync().IsCompleted);
+
+        // The client has not read anything yet, so the wait must still be pending when its continuation is
+        // registered: where it runs is decided by whoever completes it.
+        var sent = feature.WaitForUnsentFileBytesAsync(0);
+        Assert.False(sent.IsCompleted);
+        var continuedOn = ThreadAfterAsync(sent);
         var body = await new ResponseReader(client).ReadExactlyAsync(length);
         string? thread = await continuedOn.WaitAsync(TestTimeouts.Operation);
-        await sent.WaitAsync(TestTimeouts.Operation);
 
         Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(body)));
         if (mode == ApplicationSchedulingMode.Inline)
@@ -59,9 +61,9 @@ public sealed class FileRegionSchedulingTests : IDisposable
         await connection.DisposeAsync();
     }
 
-    private static async Task<string?> ThreadAfterAsync(ValueTask<FlushResult> flush)
+    private static async Task<string?> ThreadAfterAsync(ValueTask<bool> wait)
     {
-        await flush.ConfigureAwait(false);
+        Assert.True(await wait.ConfigureAwait(false));
         return Thread.CurrentThread.Name;
     }
 }

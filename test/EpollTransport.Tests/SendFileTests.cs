@@ -413,14 +413,14 @@ public sealed class SendFileTests : IDisposable
         using var one = File.OpenHandle(_site.PathOf("one.bin"));
         using var two = File.OpenHandle(_site.PathOf("two.bin"));
         await output.WriteAsync(Encoding.ASCII.GetBytes("<"));
-        var sentOne = feature.QueueFile(one, 0, 70_000);
+        feature.QueueFile(one, 0, 70_000);
         await AdvanceStandInsAsync(output, 70_000);
         await output.WriteAsync(Encoding.ASCII.GetBytes("|"));
-        var sentTwo = feature.QueueFile(two, 4, 6); // "456789"
+        feature.QueueFile(two, 4, 6); // "456789"
         await AdvanceStandInsAsync(output, 6);
         await output.WriteAsync(Encoding.ASCII.GetBytes(">"));
-        await sentOne.WaitAsync(TestTimeouts.Operation);
-        await sentTwo.WaitAsync(TestTimeouts.Operation);
+        Assert.True(await feature.WaitForUnsentFileBytesAsync(0).AsTask().WaitAsync(TestTimeouts.Operation));
+        Assert.Equal(0, feature.UnsentFileBytes);
         await output.CompleteAsync();
 
         var reader = new ResponseReader(client);

@@ -29,16 +29,15 @@ internal sealed partial class EpollConnection : IValueTaskSource
             while (!IsAborted && !_closed)
             {
                 // A file region whose preceding pipe bytes are all sent goes next, pipe data or not.
-                if (PeekFileSegment() is { } segment && segment.Position == _pipeBytesSent)
+                if (_fileRegions.Peek() is { } region && region.Position == _pipeBytesSent)
                 {
-                    if (!SendFileSegment(segment))
+                    if (!SendFileRegion(region))
                     {
                         await WaitWritableAsync();
                         continue;
                     }
 
-                    TakeFileSegment();
-                    segment.Complete();
+                    _fileRegions.TakeSent();
                     Uncork();
                     continue;
                 }
@@ -61,7 +60,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
                 }
 
                 // Pipe bytes go out only up to the next file region's position; the region follows them.
-                long limit = PeekFileSegment() is { } next ? next.Position - _pipeBytesSent : long.MaxValue;
+                long limit = _fileRegions.Peek() is { } next ? next.Position - _pipeBytesSent : long.MaxValue;
                 var batch = limit < buffer.Length ? buffer.Slice(0, limit) : buffer;
                 long sent = 0;
                 try
@@ -82,7 +81,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
                     continue;
                 }
 
-                if (batch.Length < buffer.Length || PeekFileSegment() is not null)
+                if (batch.Length < buffer.Length || _fileRegions.Peek() is not null)
                 {
                     continue; // A file region is next (the rest of the buffer, if any, comes after it).
                 }
@@ -267,7 +266,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
         if (_closed)
         {
             _output.Reader.Complete(_unexpectedError);
-            FailQueuedFiles(abortReason ?? error);
+            _fileRegions.End();
             return;
         }
 
@@ -293,7 +292,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
         }
 
         _output.Reader.Complete(_unexpectedError);
-        FailQueuedFiles(shutdownReason);
+        _fileRegions.End();
 
         // Nothing more will be sent, so the connection is over: end the input too (unless the peer's FIN, a reset or
         // the application already ended it) and close the socket, which fires ConnectionClosed.

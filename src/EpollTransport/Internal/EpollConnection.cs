@@ -66,7 +66,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 
         _input = new Pipe(context.InputOptions(thread));
         _output = new Pipe(context.OutputOptions(thread));
-        _outputWriter = new TransportOutputWriter(_output.Writer, this, context.FileWindow);
+        _outputWriter = new TransportOutputWriter(_output.Writer, this);
+        _fileRegions = new FileRegionQueue(context.Options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline ? thread : null);
         Transport = new DuplexPipe(_input.Reader, _outputWriter);
         ConnectionClosed = _connectionClosedSource.Token;
         _onInputFlushCompleted = OnInputFlushCompleted;
@@ -109,9 +110,6 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     public EpollThread Thread => _thread;
 
     private bool IsAborted => Volatile.Read(ref _abortReason) is not null;
-
-    /// <summary>Completes once <see cref="ConnectionClosed"/> has fired and its callbacks (Kestrel's request abort) have run.</summary>
-    public Task ConnectionClosedFired => _connectionClosedFired.Task;
 
     /// <summary>Starts the connection on its epoll thread (directly when already there).</summary>
     public void StartOnLoop()
@@ -178,7 +176,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         _socket.Dispose();
         _input.Writer.Complete(reason);
         _output.Reader.Complete(reason);
-        FailQueuedFiles(reason);
+        _fileRegions.End();
         _socketClosed.TrySetResult();
         SignalConnectionClosed();
     }
@@ -257,7 +255,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         {
             // The send loop has already ended (its own ending failed): finish what it could not.
             _output.Reader.Complete(_unexpectedError);
-            FailQueuedFiles(_abortReason);
+            _fileRegions.End();
         }
 
         Close();

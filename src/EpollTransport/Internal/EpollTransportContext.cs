@@ -24,7 +24,6 @@ internal sealed class EpollTransportContext
         PipeScheduler ApplicationScheduler(EpollThread thread) => inline ? PipeScheduler.Inline : thread.ApplicationQueue;
         long maxRead = options.MaxReadBufferSize ?? 0;
         long maxWrite = options.MaxWriteBufferSize ?? 0;
-        FileWindow = maxWrite > 0 ? maxWrite : 64 * 1024;
         int segmentSize = memoryPool.MaxBufferSize > 0 ? memoryPool.MaxBufferSize : 4096;
 
         // The transport's side of both pipes is scheduled on the connection's epoll thread: resuming a paused
@@ -57,9 +56,6 @@ internal sealed class EpollTransportContext
     public EpollThread[] Threads { get; }
 
     public EpollTransportMetrics Metrics { get; }
-
-    /// <summary>How far a file body's flushes may run ahead of what sendfile has sent (the write buffer size).</summary>
-    public long FileWindow { get; }
 
     public PipeOptions InputOptions(EpollThread thread) => _inputOptions[thread.Index];
 

@@ -26,7 +26,6 @@ internal sealed class EpollTransportMetrics
 
     private readonly Counter<long> _io;
     private readonly Counter<long> _backPressurePauses;
-    private readonly Counter<long> _sendFileFallbacks;
     private readonly Lock _loopsGate = new();
     private EpollLoopMetrics[] _loops = [];
 
@@ -45,9 +44,6 @@ internal sealed class EpollTransportMetrics
         _backPressurePauses = meter.CreateCounter<long>(
             "epoll.backpressure.pauses", "{pause}",
             "Back-pressure pauses: receive = reading stopped at MaxReadBufferSize; transmit = an application flush waited at MaxWriteBufferSize.");
-        _sendFileFallbacks = meter.CreateCounter<long>(
-            "epoll.sendfile.fallbacks", "{response}",
-            "SendFileAsync calls that copied the file instead of using sendfile(2), by epoll.sendfile.fallback.reason.");
 
         meter.CreateObservableUpDownCounter(
             "epoll.connections.active", () => Observe(static loop => loop.ActiveConnections), "{connection}",
@@ -121,14 +117,6 @@ internal sealed class EpollTransportMetrics
         if (!flush.IsCompleted && _backPressurePauses.Enabled)
         {
             _backPressurePauses.Add(1, s_transmit);
-        }
-    }
-
-    public void SendFileFellBack(string reason)
-    {
-        if (_sendFileFallbacks.Enabled)
-        {
-            _sendFileFallbacks.Add(1, new KeyValuePair<string, object?>("epoll.sendfile.fallback.reason", reason));
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using EpollTransport.Interop;
 using EpollTransport.SendFile;
 using Microsoft.AspNetCore.Connections;
@@ -10,31 +9,16 @@ namespace EpollTransport.Internal;
 /// <summary>File regions in the connection's output, sent with <c>sendfile(2)</c> (see <see cref="IConnectionSendFileFeature"/>).</summary>
 internal sealed partial class EpollConnection
 {
-    private readonly ConcurrentQueue<FileSegment> _fileSegments = new();
-
-    // The oldest queued region, taken off the queue by the send loop. Peeking into a ConcurrentQueue would pin its
-    // segment, so the next enqueue would allocate a new one: one allocation per file response. Loop only, except
-    // for the exchange in FailQueuedFiles.
-    private FileSegment? _nextFileSegment;
+    private readonly FileRegionQueue _fileRegions;
 
     // Pipe bytes handed to the socket over the connection's life; file regions are placed by this count. Loop only.
     private long _pipeBytesSent;
 
-    // 1 once the send loop will take no more file regions. Set with a full fence before the queue is drained, and
-    // read after an enqueue (which fences too), so a region is either taken by the drain or sees the flag.
-    private int _sendLoopEnded;
+    public bool CanSendFile => ReferenceEquals(Transport.Output, _outputWriter) && !_sendDone && !_closed;
 
-    private bool SendLoopEnded => Volatile.Read(ref _sendLoopEnded) != 0;
+    public long UnsentFileBytes => _fileRegions.UnsentBytes;
 
-    /// <summary>The response body wrapper reused by this connection's HTTP/1.x requests (one at a time).</summary>
-    public SendFileResponseBodyFeature? Http1BodyFeature { get; set; }
-
-    public bool CanSendFile => ReferenceEquals(Transport.Output, _outputWriter) && !SendLoopEnded;
-
-    public Task QueueFile(SafeFileHandle file, long offset, long count) => QueueFileRegion(file, offset, count).Completion;
-
-    /// <summary>As <see cref="QueueFile"/>, returning the region itself, so a caller can wait for part of it.</summary>
-    internal FileSegment QueueFileRegion(SafeFileHandle file, long offset, long count)
+    public void QueueFile(SafeFileHandle file, long offset, long count)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
@@ -46,57 +30,42 @@ internal sealed partial class EpollConnection
 
         if (_outputWriter.IsAbsorbing)
         {
-            throw new InvalidOperationException("The bytes of the previous file region have not all been written yet.");
+            throw new InvalidOperationException("The bytes of the previous file region have not all been advanced yet.");
         }
 
-        var segment = new FileSegment(file, offset, count, _outputWriter.Committed,
-            completionScheduler: _context.Options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline ? _thread : null);
+        var region = new FileRegion(file, offset, count, _outputWriter.Committed);
         bool pipeIsFlushed = !_outputWriter.CanGetUnflushedBytes || _outputWriter.UnflushedBytes == 0;
-        _fileSegments.Enqueue(segment);
-        _outputWriter.BeginAbsorbing(segment);
-
-        if (SendLoopEnded)
+        if (!_fileRegions.TryEnqueue(region))
         {
-            FailQueuedFiles(Volatile.Read(ref _abortReason));
+            return; // The output has ended: nothing will be sent, and the stand-ins will be dropped with it.
         }
-        else if (pipeIsFlushed)
+
+        _outputWriter.BeginAbsorbing(count);
+        if (pipeIsFlushed)
         {
             // No pending flush will wake the send loop for this region, so wake it here.
             _output.Reader.CancelPendingRead();
         }
-
-        return segment;
     }
 
-    /// <summary>True when the previous file region is still being sent: the next flush of the output then waits for it.</summary>
-    internal bool WaitForPreviousRegionInNextFlush() => _outputWriter.WaitForPreviousRegionInNextFlush();
+    public ValueTask<bool> WaitForUnsentFileBytesAsync(long unsentBytes) => _fileRegions.WaitForUnsentAsync(unsentBytes);
 
-    /// <summary>Called by the stand-in writer's user when it has advanced the region's bytes (or gave up).</summary>
-    public void EndFileRegion()
+    /// <summary>Sends the rest of <paramref name="region"/>; false when the socket is full (wait for EPOLLOUT).</summary>
+    private unsafe bool SendFileRegion(FileRegion region)
     {
-        if (!_outputWriter.EndAbsorbing())
+        while (region.Remaining > 0)
         {
-            // Fewer stand-in bytes than the region: the byte stream and Kestrel's accounting no longer agree.
-            Abort(new ConnectionAbortedException("A file region was queued but its bytes were not all written."));
-        }
-    }
-
-    /// <summary>Sends the rest of <paramref name="segment"/>; false when the socket is full (wait for EPOLLOUT).</summary>
-    private unsafe bool SendFileSegment(FileSegment segment)
-    {
-        while (segment.Remaining > 0)
-        {
-            long offset = segment.Offset + segment.Sent;
-            nuint chunk = (nuint)Math.Min(segment.Remaining, MAX_RW_COUNT);
-            nint sent = Libc.SendFile(_fd, segment.FileDescriptor, &offset, chunk);
+            long offset = region.Offset + region.Sent;
+            nuint chunk = (nuint)Math.Min(region.Remaining, MAX_RW_COUNT);
+            nint sent = Libc.SendFile(_fd, region.FileDescriptor, &offset, chunk);
             if (sent > 0)
             {
-                segment.AddSent(sent);
+                _fileRegions.AddSent(region, sent);
                 _context.Metrics.SentFromFile(sent);
                 if ((nuint)sent < chunk)
                 {
                     // A short transfer means the socket buffer is full; another call now would only return EAGAIN.
-                    return segment.Remaining == 0;
+                    return region.Remaining == 0;
                 }
 
                 continue;
@@ -107,7 +76,7 @@ internal sealed partial class EpollConnection
                 // The file is shorter than announced (truncated while being sent). The peer was promised more bytes
                 // than exist: end the connection with RST rather than let anything else take their place.
                 var error = new ConnectionAbortedException(
-                    $"The file ended {segment.Remaining} bytes before the {segment.Count} bytes announced for it were sent.");
+                    $"The file ended {region.Remaining} bytes before the {region.Count} bytes announced for it were sent.");
                 Interlocked.CompareExchange(ref _abortReason, error, null);
                 throw error;
             }
@@ -130,36 +99,5 @@ internal sealed partial class EpollConnection
         }
 
         return true;
-    }
-
-    /// <summary>The region the send loop sends next, if any is queued.</summary>
-    private FileSegment? PeekFileSegment()
-    {
-        if (_nextFileSegment is null && _fileSegments.TryDequeue(out var segment))
-        {
-            _nextFileSegment = segment;
-        }
-
-        return _nextFileSegment;
-    }
-
-    /// <summary>The region from <see cref="PeekFileSegment"/> has been sent.</summary>
-    private void TakeFileSegment() => _nextFileSegment = null;
-
-    /// <summary>Fails every queued region (with <paramref name="error"/>, or a generic reason built only if one is queued).</summary>
-    private void FailQueuedFiles(Exception? error)
-    {
-        Interlocked.Exchange(ref _sendLoopEnded, 1);
-        if (Interlocked.Exchange(ref _nextFileSegment, null) is { } next)
-        {
-            error ??= new ConnectionAbortedException("The connection's output ended before the file was sent.");
-            next.Fail(error);
-        }
-
-        while (_fileSegments.TryDequeue(out var segment))
-        {
-            error ??= new ConnectionAbortedException("The connection's output ended before the file was sent.");
-            segment.Fail(error);
-        }
     }
 }

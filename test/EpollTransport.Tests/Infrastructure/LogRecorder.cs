@@ -23,8 +23,11 @@ internal sealed class LogRecorder : ILoggerProvider
     ];
 
     private readonly ConcurrentQueue<LogEntry> _entries = new();
-    private readonly List<(Func<EventId, bool> Match, TaskCompletionSource Signal)> _waiters = [];
+    private readonly List<(Func<LogEntry, bool> Match, TaskCompletionSource Signal)> _waiters = [];
     private readonly Lock _gate = new();
+
+    /// <summary>Every entry, of every category.</summary>
+    public IReadOnlyList<LogEntry> All => _entries.ToList();
 
     /// <summary>The transport's own entries.</summary>
     public IReadOnlyList<LogEntry> Entries => _entries.Where(e => e.Category == TransportCategory).ToList();
@@ -34,18 +37,22 @@ internal sealed class LogRecorder : ILoggerProvider
 
     public int Count(string eventName) => _entries.Count(e => e.Category == TransportCategory && e.EventId.Name == eventName);
 
-    /// <summary>Completes when an event with <paramref name="eventName"/> has been logged (possibly already).</summary>
-    public Task WaitForAsync(string eventName)
+    /// <summary>Completes when the transport has logged an event with <paramref name="eventName"/> (possibly already).</summary>
+    public Task WaitForAsync(string eventName) => WaitForAsync(TransportCategory, eventName);
+
+    /// <summary>Completes when an event with <paramref name="eventName"/> has been logged in <paramref name="category"/> (possibly already).</summary>
+    public Task WaitForAsync(string category, string eventName)
     {
+        bool Matches(LogEntry entry) => entry.Category == category && entry.EventId.Name == eventName;
         lock (_gate)
         {
-            if (Count(eventName) > 0)
+            if (_entries.Any(Matches))
             {
                 return Task.CompletedTask;
             }
 
             var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((id => id.Name == eventName, signal));
+            _waiters.Add((Matches, signal));
             return signal.Task.WaitAsync(TestTimeouts.Operation);
         }
     }
@@ -61,7 +68,7 @@ internal sealed class LogRecorder : ILoggerProvider
             }
 
             var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((id => id.Name == eventName && Count(eventName) >= count, signal));
+            _waiters.Add((entry => entry.Category == TransportCategory && entry.EventId.Name == eventName && Count(eventName) >= count, signal));
             return signal.Task.WaitAsync(TestTimeouts.Operation);
         }
     }
@@ -80,15 +87,9 @@ internal sealed class LogRecorder : ILoggerProvider
         lock (_gate)
         {
             _entries.Enqueue(entry);
-            if (entry.Category != TransportCategory)
-            {
-                return;
-            }
-
-            var eventId = entry.EventId;
             for (int i = _waiters.Count - 1; i >= 0; i--)
             {
-                if (_waiters[i].Match(eventId))
+                if (_waiters[i].Match(entry))
                 {
                     _waiters[i].Signal.TrySetResult();
                     _waiters.RemoveAt(i);
