@@ -87,13 +87,16 @@ public sealed class DevToolsConnection : IAsyncDisposable
                 _sendLock.Release();
             }
 
-            var finished = await Task.WhenAny(answer.Task, Task.Delay(CommandTimeout, timeout.Token));
-            if (finished != answer.Task)
+            JsonObject reply;
+            try
+            {
+                reply = await answer.Task.WaitAsync(CommandTimeout);
+            }
+            catch (TimeoutException)
             {
                 throw new TimeoutException($"DevTools command {method} got no answer within {CommandTimeout.TotalSeconds} s.");
             }
 
-            var reply = await answer.Task;
             if (reply["error"] is JsonObject error)
             {
                 throw new InvalidOperationException($"DevTools command {method} failed: {error.ToJsonString()}");
@@ -160,8 +163,10 @@ public sealed class DevToolsConnection : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or System.Text.Json.JsonException)
+        catch (Exception e)
         {
+            // Whatever ended the loop (the browser went away, a malformed message, a listener that threw) is the
+            // answer to every command still waiting.
             reason = e;
         }
 

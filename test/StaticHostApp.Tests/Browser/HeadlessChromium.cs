@@ -50,8 +50,8 @@ public sealed class HeadlessChromium : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = profile,
         };
-        foreach (var argument in new[]
-        {
+        List<string> arguments =
+        [
             "--headless",
             "--no-sandbox", // the tests run as root, where Chromium's sandbox refuses to start
             "--disable-gpu",
@@ -72,15 +72,16 @@ public sealed class HeadlessChromium : IAsyncDisposable
             $"--host-resolver-rules={resolverRules}",
             // Plain-HTTP navigations must stay plain: HTTPS-Upgrades would first try https:// on the same host.
             "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable",
-            "about:blank",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        ];
         if (trustedSpkiSha256 is not null)
         {
-            start.ArgumentList.Insert(0, $"--ignore-certificate-errors-spki-list={trustedSpkiSha256}");
+            arguments.Add($"--ignore-certificate-errors-spki-list={trustedSpkiSha256}");
+        }
+
+        arguments.Add("about:blank");
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
         }
 
         start.Environment["HOME"] = profile;
@@ -105,11 +106,21 @@ public sealed class HeadlessChromium : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (DevTools is not null)
+        try
         {
-            await DevTools.DisposeAsync();
+            if (DevTools is not null)
+            {
+                await DevTools.DisposeAsync();
+            }
         }
+        finally
+        {
+            await KillAsync();
+        }
+    }
 
+    private async Task KillAsync()
+    {
         try
         {
             if (!_process.HasExited)
