@@ -13,10 +13,8 @@ internal sealed partial class EpollConnection
 
     private readonly Action _onInputFlushCompleted;
     private ValueTask<FlushResult> _pendingFlush;
-    private bool _readPaused;
-    private bool _readDone;
 
-    private bool WantsToRead => !_readDone && !_readPaused;
+    private bool WantsToRead => !Is(ConnectionFlags.ReadDone | ConnectionFlags.ReadPaused);
 
     /// <summary>
     /// One <c>recv</c> per readiness event. The listen and connection sockets are level-triggered, so a socket with
@@ -42,7 +40,7 @@ internal sealed partial class EpollConnection
             if (!flush.IsCompleted)
             {
                 // The application has MaxReadBufferSize unconsumed: stop reading until it is down to half.
-                _readPaused = true;
+                Set(ConnectionFlags.ReadPaused);
                 _context.Metrics.ReadPaused();
                 _pendingFlush = flush;
                 TransportLog.ConnectionPause(_context.Logger, ConnectionId);
@@ -108,8 +106,8 @@ internal sealed partial class EpollConnection
         }
 
         _pendingFlush = default;
-        _readPaused = false;
-        if (_closed || _readDone)
+        Set(ConnectionFlags.ReadPaused, false);
+        if (Is(ConnectionFlags.Closed | ConnectionFlags.ReadDone))
         {
             return;
         }
@@ -127,12 +125,12 @@ internal sealed partial class EpollConnection
     /// <summary>Ends the input: FIN (null), reset, abort or error. Reading stops for good.</summary>
     private void CompleteInput(Exception? error)
     {
-        if (_readDone)
+        if (Is(ConnectionFlags.ReadDone))
         {
             return;
         }
 
-        _readDone = true;
+        Set(ConnectionFlags.ReadDone);
         _input.Writer.Complete(error);
         UpdateInterest();
     }

@@ -16,9 +16,6 @@ internal sealed partial class EpollConnection : IValueTaskSource
 {
     // Completed by the loop when EPOLLOUT (or an error, or an abort) arrives; continues the send loop inline.
     private ManualResetValueTaskSourceCore<bool> _writable = new() { RunContinuationsAsynchronously = false };
-    private bool _waitingWritable;
-    private bool _sendDone;
-    private bool _corked;
 
     private async Task SendLoopAsync()
     {
@@ -26,7 +23,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
         var reader = _output.Reader;
         try
         {
-            while (!IsAborted && !_closed)
+            while (!IsAborted && !Is(ConnectionFlags.Closed))
             {
                 // A file region whose preceding pipe bytes are all sent goes next, pipe data or not.
                 if (_fileRegions.Peek() is { } region && region.Position == _pipeBytesSent)
@@ -46,7 +43,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
                 Uncork();
                 var result = await reader.ReadAsync();
                 var buffer = result.Buffer;
-                if (IsAborted || _closed)
+                if (IsAborted || Is(ConnectionFlags.Closed))
                 {
                     reader.AdvanceTo(buffer.Start);
                     break;
@@ -123,7 +120,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
             Cork();
         }
 
-        int flags = MSG_NOSIGNAL | (fileFollows && !_corked ? MSG_MORE : 0);
+        int flags = MSG_NOSIGNAL | (fileFollows && !Is(ConnectionFlags.Corked) ? MSG_MORE : 0);
         while (!buffer.IsEmpty)
         {
             long sent = buffer.IsSingleSegment ? SendOne(buffer.First, flags, out long attempted) : SendGathered(buffer, flags, out attempted);
@@ -211,17 +208,17 @@ internal sealed partial class EpollConnection : IValueTaskSource
 
     private void Cork()
     {
-        if (_context.Options.Cork && _isTcp && !_corked)
+        if (_context.Options.Cork && _isTcp && !Is(ConnectionFlags.Corked))
         {
-            _corked = SocketOptions.TrySetInt(_fd, IPPROTO_TCP, TCP_CORK, 1);
+            Set(ConnectionFlags.Corked, SocketOptions.TrySetInt(_fd, IPPROTO_TCP, TCP_CORK, 1));
         }
     }
 
     private void Uncork()
     {
-        if (_corked)
+        if (Is(ConnectionFlags.Corked))
         {
-            _corked = false;
+            Set(ConnectionFlags.Corked, false);
             SocketOptions.TrySetInt(_fd, IPPROTO_TCP, TCP_CORK, 0);
         }
     }
@@ -229,14 +226,14 @@ internal sealed partial class EpollConnection : IValueTaskSource
     private ValueTask WaitWritableAsync()
     {
         _writable.Reset();
-        _waitingWritable = true;
+        Set(ConnectionFlags.WaitingWritable);
         UpdateInterest();
         return new ValueTask(this, _writable.Version);
     }
 
     private void SignalWritable()
     {
-        _waitingWritable = false;
+        Set(ConnectionFlags.WaitingWritable, false);
         try
         {
             UpdateInterest();
@@ -263,14 +260,14 @@ internal sealed partial class EpollConnection : IValueTaskSource
         }
 
         var abortReason = Volatile.Read(ref _abortReason);
-        if (_closed)
+        if (Is(ConnectionFlags.Closed))
         {
             _output.Reader.Complete(_unexpectedError);
             _fileRegions.End();
             return;
         }
 
-        _sendDone = true;
+        Set(ConnectionFlags.SendDone);
         var shutdownReason = abortReason ?? error;
         if (shutdownReason is not null)
         {
@@ -296,7 +293,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
 
         // Nothing more will be sent, so the connection is over: end the input too (unless the peer's FIN, a reset or
         // the application already ended it) and close the socket, which fires ConnectionClosed.
-        if (!_readDone)
+        if (!Is(ConnectionFlags.ReadDone))
         {
             CompleteInput(shutdownReason ?? new ConnectionAbortedException("The connection's output was completed."));
         }

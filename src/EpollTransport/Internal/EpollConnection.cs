@@ -52,7 +52,10 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 
     // Loop-thread state.
     private EpollRegistration? _registration; // set once the socket is in the loop's epoll set
-    private bool _closed;
+
+    // The connection's lifecycle as the loop sees it, in one word (see ConnectionFlags). Loop thread only; what other
+    // threads may set is kept apart: _abortReason (an abort from any thread) and _connectionClosedSignalled.
+    private ConnectionFlags _flags;
 
     public EpollConnection(EpollThread thread, EpollTransportContext context, FileDescriptorHandle socket, bool isTcp, EndPoint? localEndPoint, EndPoint? remoteEndPoint)
     {
@@ -110,6 +113,11 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     public EpollThread Thread => _thread;
 
     private bool IsAborted => Volatile.Read(ref _abortReason) is not null;
+
+    /// <summary>Whether any of <paramref name="flags"/> is set.</summary>
+    private bool Is(ConnectionFlags flags) => (_flags & flags) != 0;
+
+    private void Set(ConnectionFlags flag, bool on = true) => _flags = on ? _flags | flag : _flags & ~flag;
 
     /// <summary>Starts the connection on its epoll thread (directly when already there).</summary>
     public void StartOnLoop()
@@ -172,7 +180,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         // stopping, or the above).
         var reason = Interlocked.CompareExchange(ref _abortReason, new ConnectionAbortedException("The epoll transport is shutting down."), null)
             ?? _abortReason!;
-        _closed = true;
+        Set(ConnectionFlags.Closed);
         _socket.Dispose();
         _input.Writer.Complete(reason);
         _output.Reader.Complete(reason);
@@ -188,7 +196,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
             Receive();
         }
 
-        if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0 && _waitingWritable)
+        if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0 && Is(ConnectionFlags.WaitingWritable))
         {
             SignalWritable();
         }
@@ -209,13 +217,13 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 
     private void AbortOnLoop()
     {
-        if (_closed || _sendDone)
+        if (Is(ConnectionFlags.Closed | ConnectionFlags.SendDone))
         {
             return;
         }
 
         CompleteInput(_abortReason);
-        if (_waitingWritable)
+        if (Is(ConnectionFlags.WaitingWritable))
         {
             SignalWritable();
         }
@@ -224,9 +232,9 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     /// <summary>Makes the epoll registration match what the connection waits for (nothing: out of the set).</summary>
     private void UpdateInterest()
     {
-        if (!_closed && _registration is { } registration)
+        if (!Is(ConnectionFlags.Closed) && _registration is { } registration)
         {
-            registration.SetInterest((WantsToRead ? EPOLLIN : 0) | (_waitingWritable ? EPOLLOUT : 0));
+            registration.SetInterest((WantsToRead ? EPOLLIN : 0) | (Is(ConnectionFlags.WaitingWritable) ? EPOLLOUT : 0));
         }
     }
 
@@ -234,7 +242,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private void CloseNow(ConnectionAbortedException reason)
     {
         Interlocked.CompareExchange(ref _abortReason, reason, null);
-        if (_closed)
+        if (Is(ConnectionFlags.Closed))
         {
             return;
         }
@@ -246,12 +254,12 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
             SocketOptions.TrySetAbortiveClose(_fd);
         }
 
-        if (_waitingWritable)
+        if (Is(ConnectionFlags.WaitingWritable))
         {
             SignalWritable();
         }
 
-        if (_sendDone)
+        if (Is(ConnectionFlags.SendDone))
         {
             // The send loop has already ended (its own ending failed): finish what it could not.
             _output.Reader.Complete(_unexpectedError);
@@ -264,12 +272,12 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     /// <summary>Closes the descriptor (exactly once, on the loop thread) and reports the connection closed.</summary>
     private void Close()
     {
-        if (_closed)
+        if (Is(ConnectionFlags.Closed))
         {
             return;
         }
 
-        _closed = true;
+        Set(ConnectionFlags.Closed);
         DisposeSocketView();
         if (_registration is { } registration)
         {

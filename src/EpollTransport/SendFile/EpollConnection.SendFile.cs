@@ -14,7 +14,7 @@ internal sealed partial class EpollConnection
     // Pipe bytes handed to the socket over the connection's life; file regions are placed by this count. Loop only.
     private long _pipeBytesSent;
 
-    public bool CanSendFile => ReferenceEquals(Transport.Output, _outputWriter) && !_sendDone && !_closed;
+    public bool CanSendFile => ReferenceEquals(Transport.Output, _outputWriter) && !Is(ConnectionFlags.SendDone | ConnectionFlags.Closed);
 
     public long UnsentFileBytes => _fileRegions.UnsentBytes;
 
