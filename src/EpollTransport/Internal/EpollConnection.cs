@@ -20,9 +20,7 @@ namespace EpollTransport.Internal;
 /// which queues work to it. The receive side lives in <c>EpollConnection.Receive.cs</c>, the send side in
 /// <c>EpollConnection.Send.cs</c>, file regions with the rest of the sendfile machinery in <c>SendFile/</c>.
 /// </remarks>
-internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler,
-    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature,
-    IConnectionLifetimeFeature, IConnectionEndPointFeature, IConnectionSendFileFeature
+internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 {
     private static readonly Action<object?> s_abortOnLoop = static state => ((EpollConnection)state!).AbortOnLoop();
     private static readonly Action<object?> s_start = static state => ((EpollConnection)state!).Start();
@@ -74,17 +72,6 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         Transport = new DuplexPipe(_input.Reader, _outputWriter);
         ConnectionClosed = _connectionClosedSource.Token;
         _onInputFlushCompleted = OnInputFlushCompleted;
-
-        var features = new FeatureCollection();
-        features.Set<IConnectionIdFeature>(this);
-        features.Set<IConnectionTransportFeature>(this);
-        features.Set<IConnectionItemsFeature>(this);
-        features.Set<IMemoryPoolFeature>(this);
-        features.Set<IConnectionLifetimeFeature>(this);
-        features.Set<IConnectionEndPointFeature>(this);
-        features.Set<IConnectionSendFileFeature>(this);
-        features.Set<IConnectionSocketFeature>(this);
-        Features = features;
     }
 
     public override string ConnectionId
@@ -92,8 +79,6 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         get => _connectionId ??= ConnectionIds.Next();
         set => _connectionId = value;
     }
-
-    public override IFeatureCollection Features { get; }
 
     public override IDictionary<object, object?> Items
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Threading.Tasks.Sources;
@@ -19,11 +18,13 @@ internal sealed class FileRegionQueue : IValueTaskSource<bool>
     private static readonly Action<object?> s_completeReached = static state => ((FileRegionQueue)state!)._waiter.SetResult(true);
     private static readonly Action<object?> s_completeEnded = static state => ((FileRegionQueue)state!)._waiter.SetResult(false);
 
-    private readonly ConcurrentQueue<FileRegion> _queue = new();
     private readonly PipeScheduler? _completionScheduler;
     private readonly Lock _gate = new();
 
-    // Under _gate.
+    // Under _gate. The queue is created with the first region: most connections never send a file, and an idle one
+    // should carry nothing it does not use.
+    private Queue<FileRegion>? _queue;
+    private int _queuedRegions; // also read without the lock, by the loop's Peek
     private long _queuedBytes;
     private long _sentBytes;
     private bool _ended;
@@ -32,8 +33,7 @@ internal sealed class FileRegionQueue : IValueTaskSource<bool>
 
     private ManualResetValueTaskSourceCore<bool> _waiter;
 
-    // The region the loop sends next, taken off the queue: peeking into a ConcurrentQueue would pin its segment, so
-    // the next enqueue would allocate a new one. Loop only, except for the exchange in End.
+    // The region the loop sends next, taken off the queue. Loop only, except for the exchange in End.
     private FileRegion? _next;
 
     /// <param name="completionScheduler">
@@ -67,7 +67,8 @@ internal sealed class FileRegionQueue : IValueTaskSource<bool>
             if (!_ended)
             {
                 _queuedBytes += region.Count;
-                _queue.Enqueue(region);
+                (_queue ??= new Queue<FileRegion>(1)).Enqueue(region);
+                Volatile.Write(ref _queuedRegions, _queuedRegions + 1);
                 return true;
             }
         }
@@ -103,9 +104,16 @@ internal sealed class FileRegionQueue : IValueTaskSource<bool>
     /// <summary>The region to send next, if any. Loop only.</summary>
     public FileRegion? Peek()
     {
-        if (_next is null && _queue.TryDequeue(out var region))
+        if (_next is null && Volatile.Read(ref _queuedRegions) > 0)
         {
-            _next = region;
+            lock (_gate)
+            {
+                if (_queue is { } queue && queue.TryDequeue(out var region))
+                {
+                    _queuedRegions--;
+                    _next = region;
+                }
+            }
         }
 
         return _next;
@@ -140,15 +148,19 @@ internal sealed class FileRegionQueue : IValueTaskSource<bool>
     public void End()
     {
         bool wasWaiting;
+        FileRegion[] dropped;
         lock (_gate)
         {
             _ended = true;
             wasWaiting = _waiting;
             _waiting = false;
+            dropped = _queue?.ToArray() ?? [];
+            _queue?.Clear();
+            _queuedRegions = 0;
         }
 
         Interlocked.Exchange(ref _next, null)?.Release();
-        while (_queue.TryDequeue(out var region))
+        foreach (var region in dropped)
         {
             region.Release();
         }

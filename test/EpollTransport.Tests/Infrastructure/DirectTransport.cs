@@ -21,11 +21,15 @@ internal sealed class DirectTransport : IAsyncDisposable
 
     public IPEndPoint EndPoint => (IPEndPoint)Listener.EndPoint;
 
-    public static async Task<DirectTransport> StartAsync(Action<EpollTransportOptions>? configure = null, EndPoint? endPoint = null, ILoggerFactory? loggerFactory = null)
+    public static async Task<DirectTransport> StartAsync(
+        Action<EpollTransportOptions>? configure = null,
+        EndPoint? endPoint = null,
+        ILoggerFactory? loggerFactory = null,
+        IMemoryPoolFactory<byte>? memoryPoolFactory = null)
     {
         var options = new EpollTransportOptions();
         configure?.Invoke(options);
-        var factory = new EpollTransportFactory(Options.Create(options), loggerFactory ?? NullLoggerFactory.Instance);
+        var factory = new EpollTransportFactory(Options.Create(options), loggerFactory ?? NullLoggerFactory.Instance, memoryPoolFactory);
         var listener = await factory.BindAsync(endPoint ?? new IPEndPoint(IPAddress.Loopback, 0));
         return new DirectTransport(factory, listener);
     }
