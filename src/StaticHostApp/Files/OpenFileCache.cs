@@ -50,11 +50,12 @@ internal sealed class OpenFileCache : IDisposable
     /// description is shared by every request that gets it, so a hit allocates nothing. True with null: the path was
     /// found to name no servable file (see <see cref="AddMissing"/>).
     /// </summary>
-    public bool TryGet(string path, out SiteFileInfo? file)
+    public bool TryGet(string path, RootDirectory root, out SiteFileInfo? file)
     {
         if (_entries.TryGetValue(path, out var entry))
         {
-            if (Environment.TickCount64 < entry.Expires && (entry.File is null || TryAddReference(entry.File.Handle!)))
+            // An entry opened beneath another root (a release the site's root path no longer names) is a miss.
+            if (Environment.TickCount64 < entry.Expires && ReferenceEquals(entry.Root, root) && (entry.File is null || TryAddReference(entry.File.Handle!)))
             {
                 file = entry.File;
                 return true;
@@ -72,7 +73,7 @@ internal sealed class OpenFileCache : IDisposable
     /// <see cref="SiteFileInfo.SharedHandle"/> set) and takes a reference on it for the caller; false, with nothing
     /// taken, when the cache is full of valid entries (the caller keeps owning the descriptor then).
     /// </summary>
-    public bool TryAdd(string path, SiteFileInfo file)
+    public bool TryAdd(string path, RootDirectory root, SiteFileInfo file)
     {
         var handle = file.Handle ?? throw new ArgumentException("Only an opened file can be cached.", nameof(file));
         if (!HasRoom())
@@ -82,7 +83,7 @@ internal sealed class OpenFileCache : IDisposable
 
         bool added = false;
         handle.DangerousAddRef(ref added);
-        Store(path, new Entry(file, Environment.TickCount64 + _validityMilliseconds));
+        Store(path, new Entry(file, root, Environment.TickCount64 + _validityMilliseconds));
         return true;
     }
 
@@ -91,11 +92,23 @@ internal sealed class OpenFileCache : IDisposable
     /// precompressed siblings only: most files have none, and without this every request that accepts a coding
     /// would look for them again.
     /// </summary>
-    public void AddMissing(string path)
+    public void AddMissing(string path, RootDirectory root)
     {
         if (HasRoom())
         {
-            Store(path, new Entry(null, Environment.TickCount64 + _validityMilliseconds));
+            Store(path, new Entry(null, root, Environment.TickCount64 + _validityMilliseconds));
+        }
+    }
+
+    /// <summary>
+    /// Forgets every entry and closes its descriptor (once its last request has released it): what the site's root
+    /// named has changed.
+    /// </summary>
+    public void Clear()
+    {
+        foreach (var (path, entry) in _entries)
+        {
+            Remove(path, entry);
         }
     }
 
@@ -104,10 +117,7 @@ internal sealed class OpenFileCache : IDisposable
     {
         _sweeper.Dispose();
         Volatile.Write(ref _disposed, true);
-        foreach (var (path, entry) in _entries)
-        {
-            Remove(path, entry);
-        }
+        Clear();
     }
 
     private static bool TryAddReference(SafeFileHandle handle)
@@ -176,5 +186,5 @@ internal sealed class OpenFileCache : IDisposable
     }
 
     /// <summary>A cached file, or (<see cref="File"/> null) a path known to name none, until <see cref="Expires"/>.</summary>
-    private sealed record Entry(SiteFileInfo? File, long Expires);
+    private sealed record Entry(SiteFileInfo? File, RootDirectory Root, long Expires);
 }

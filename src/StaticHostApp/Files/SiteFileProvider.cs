@@ -31,6 +31,11 @@ namespace StaticHostApp.Files;
 /// in) makes openat2 fail with EXDEV even when the target is inside the root; that rare case is resolved with
 /// realpath(3), confined, and opened again with no symbolic link allowed anywhere, so it stays race-free too.
 /// </para>
+/// <para>
+/// The root is a path that may be switched (<see cref="SiteRoot"/>): files are opened beneath the directory it names
+/// now, looked at again at most every <see cref="SiteRoot.CheckInterval"/> and before any "not found", and the
+/// open-file cache forgets what it opened beneath a previous directory.
+/// </para>
 /// </remarks>
 internal sealed class SiteFileProvider : IFileProvider, IDisposable
 {
@@ -38,10 +43,8 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     private const int MaxBeneathAttempts = 4;
     private static readonly TimeSpan SiblingClockSlack = TimeSpan.FromSeconds(2);
 
-    private readonly SafeFileHandle _rootHandle;
+    private readonly SiteRoot _siteRoot;
     private readonly string _root;
-    private readonly string _realRoot;
-    private readonly string _realRootPrefix;
     private readonly ulong _resolve;
     private readonly bool _precompressed;
     private readonly OpenFileCache? _cache;
@@ -58,14 +61,31 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         _precompressed = precompressed;
         _cache = cache;
         _root = Path.TrimEndingDirectorySeparator(root);
-        _realRoot = RealPath(_root, out var errno)
-            ?? throw new DirectoryNotFoundException($"The site root '{root}' cannot be resolved (errno {errno}).");
-        _realRootPrefix = _realRoot.TrimEnd('/'); // "" when the root is "/"
 
         // Magic links (/proc/PID/fd/N) never lead anywhere a site should serve, whatever the policy.
         _resolve = followSymlinksOutsideRoot ? RESOLVE_NO_MAGICLINKS : RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-        _rootHandle = OpenDirectoryPath(_realRoot);
-        EnsureOpenAt2();
+        try
+        {
+            _siteRoot = new SiteRoot(_root);
+        }
+        catch
+        {
+            cache?.Dispose(); // owned from here on, also when the constructor fails (a failed reload leaks no timer)
+            throw;
+        }
+
+        try
+        {
+            EnsureOpenAt2();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        // Descriptors opened beneath the previous release must not be served once the root has switched.
+        _siteRoot.Switched += () => _cache?.Clear();
     }
 
     /// <summary>
@@ -121,7 +141,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
 
         // O_DIRECTORY makes the open itself the type check, and O_PATH needs no read permission on the directory
         // (its index file may still be readable): open and close, nothing else.
-        int fd = OpenConfined(relative, O_PATH | O_DIRECTORY | O_CLOEXEC, out var errno);
+        int fd = OpenConfined(relative, O_PATH | O_DIRECTORY | O_CLOEXEC, recheckRoot: true, out var errno);
         if (fd < 0)
         {
             ThrowIfUnexpected(errno, subpath);
@@ -138,7 +158,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     /// <summary>Opens a directory confined, for reading its entries; null when it is no longer a readable directory.</summary>
     private SafeFileHandle? OpenDirectoryForListing(string relative)
     {
-        int fd = OpenConfined(relative, O_RDONLY | O_DIRECTORY | O_CLOEXEC, out _);
+        int fd = OpenConfined(relative, O_RDONLY | O_DIRECTORY | O_CLOEXEC, recheckRoot: true, out _);
         return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
     }
 
@@ -185,7 +205,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     public void Dispose()
     {
         _cache?.Dispose();
-        _rootHandle.Dispose();
+        _siteRoot.Dispose();
     }
 
     /// <summary>
@@ -250,7 +270,8 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         // A sibling's absence is cached as well (most files have no sibling); a path asked for as itself is always
         // looked for again, so a file that appears is served at once.
         bool sibling = coding != ContentCoding.None;
-        if (_cache is not null && _cache.TryGet(path, out var cached))
+        var root = _siteRoot.Current;
+        if (_cache is not null && _cache.TryGet(path, root, out var cached))
         {
             if (cached is not null)
             {
@@ -265,11 +286,12 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             }
         }
 
-        if (Open(path, ReadFlags, out var handle, out var status) != PathAccess.File)
+        // A missing sibling is the common case, not a sign that the root switched: only the file itself looks again.
+        if (Open(path, ReadFlags, out var handle, out var status, recheckRoot: !sibling) != PathAccess.File)
         {
             if (sibling)
             {
-                _cache?.AddMissing(path);
+                _cache?.AddMissing(path, root);
             }
 
             return null;
@@ -279,7 +301,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         if (_cache is not null)
         {
             var shared = new SiteFileInfo(this, subpath, physicalPath, handle, status, coding, sharedHandle: true);
-            if (_cache.TryAdd(path, shared))
+            if (_cache.TryAdd(path, root, shared))
             {
                 return shared;
             }
@@ -305,7 +327,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     /// Opens <paramref name="subpath"/> confined beneath the root and classifies the opened descriptor. The handle
     /// is returned open only for <see cref="PathAccess.File"/>; everything else is closed here.
     /// </summary>
-    private PathAccess Open(string subpath, int flags, out SafeFileHandle? handle, out FileStatus status)
+    private PathAccess Open(string subpath, int flags, out SafeFileHandle? handle, out FileStatus status, bool recheckRoot = true)
     {
         handle = null;
         status = default;
@@ -314,7 +336,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             return PathAccess.NotFound;
         }
 
-        int fd = OpenConfined(relative, flags, out var errno);
+        int fd = OpenConfined(relative, flags, recheckRoot, out var errno);
         if (fd < 0)
         {
             ThrowIfUnexpected(errno, subpath);
@@ -348,11 +370,40 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     }
 
     /// <summary>
-    /// openat2 beneath the root with the site's policy. EXDEV (a symbolic link that is absolute or climbs out) gets
+    /// Opens <paramref name="relative"/> beneath the site's current root. A failed open looks at the root path once
+    /// more when <paramref name="recheckRoot"/> is set and tries again if it switched: what is not found in a
+    /// release that was just replaced (and perhaps deleted) may well be in the new one.
+    /// </summary>
+    private int OpenConfined(string relative, int flags, bool recheckRoot, out int errno)
+    {
+        while (true)
+        {
+            var root = _siteRoot.Current;
+            int fd;
+            try
+            {
+                fd = OpenConfined(root, relative, flags, out errno);
+            }
+            catch (ObjectDisposedException) when (!ReferenceEquals(root, _siteRoot.Current))
+            {
+                continue; // the root switched, and its old descriptor was closed, between reading it and opening
+            }
+
+            if (fd >= 0 || !recheckRoot || !_siteRoot.Refresh())
+            {
+                return fd;
+            }
+
+            recheckRoot = false;
+        }
+    }
+
+    /// <summary>
+    /// openat2 beneath <paramref name="root"/> with the site's policy. EXDEV (a symbolic link that is absolute or climbs out) gets
     /// one more chance: realpath, confinement by prefix, then an open of the resolved path, which has no ".." left,
     /// with no symbolic link allowed, so a link swapped in after realpath fails (ELOOP) instead of leading out.
     /// </summary>
-    private int OpenConfined(string relative, int flags, out int errno)
+    private int OpenConfined(RootDirectory root, string relative, int flags, out int errno)
     {
         // With RESOLVE_BENEATH the kernel answers EAGAIN when a ".." component (inside a symbolic link's target) was
         // walked while a rename or mount happened anywhere on the system: it cannot prove the ".." stayed inside.
@@ -361,7 +412,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         int attempt = 0;
         do
         {
-            fd = OpenBeneath(_rootHandle, relative, flags, _resolve, out errno);
+            fd = OpenBeneath(root.Handle, relative, flags, _resolve, out errno);
         }
         while (fd < 0 && errno == EAGAIN && ++attempt < MaxBeneathAttempts);
 
@@ -370,20 +421,20 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             return fd;
         }
 
-        var resolved = RealPath(_realRootPrefix + "/" + relative, out errno);
+        var resolved = RealPath(root.RealPathPrefix + "/" + relative, out errno);
         if (resolved is null)
         {
             return -1;
         }
 
-        if (!IsInsideRealRoot(resolved))
+        if (!IsInside(root, resolved))
         {
             errno = EXDEV;
             return -1;
         }
 
-        var inside = resolved.Length == _realRoot.Length ? "." : resolved[(_realRootPrefix.Length + 1)..];
-        return OpenBeneath(_rootHandle, inside, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, out errno);
+        var inside = resolved.Length == root.RealPath.Length ? "." : resolved[(root.RealPathPrefix.Length + 1)..];
+        return OpenBeneath(root.Handle, inside, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, out errno);
     }
 
     /// <summary>The request path relative to the root, or false when it is hidden or malformed (never opened).</summary>
@@ -415,7 +466,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
 
     private void EnsureOpenAt2()
     {
-        int fd = OpenBeneath(_rootHandle, ".", O_PATH | O_CLOEXEC, _resolve, out var errno);
+        int fd = OpenBeneath(_siteRoot.Current.Handle, ".", O_PATH | O_CLOEXEC, _resolve, out var errno);
         if (fd < 0)
         {
             throw errno == ENOSYS
@@ -426,7 +477,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         new SafeFileHandle(fd, ownsHandle: true).Dispose();
     }
 
-    private bool IsInsideRealRoot(string resolved) =>
-        resolved.StartsWith(_realRoot, StringComparison.Ordinal) &&
-        (resolved.Length == _realRoot.Length || resolved[_realRoot.Length] == '/' || _realRoot == "/");
+    private static bool IsInside(RootDirectory root, string resolved) =>
+        resolved.StartsWith(root.RealPath, StringComparison.Ordinal) &&
+        (resolved.Length == root.RealPath.Length || resolved[root.RealPath.Length] == '/' || root.RealPath == "/");
 }
