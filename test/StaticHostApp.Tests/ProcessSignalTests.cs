@@ -86,8 +86,10 @@ public sealed class ProcessSignalTests : IDisposable
         Assert.All(lines, l => Assert.Equal(("GET", "/", 200, (long)"SITE-A".Length, "a.test"), (l.Method, l.Target, l.Status, l.Bytes, l.Site)));
     }
 
-    [Fact]
-    public async Task Sigusr1_reopens_the_access_log_so_rotation_by_rename_works_as_with_nginx()
+    [Theory]
+    [InlineData("USR1", "SIGUSR1 received: reopening the access log")]
+    [InlineData("HUP", "SIGHUP received: reloading the configuration and reopening the access log")]
+    public async Task Sigusr1_and_sighup_reopen_the_access_log_so_rotation_by_rename_works_as_with_nginx(string signal, string logged)
     {
         WriteConfiguration(
             """{ "Hosts": [ "a.test" ], "Root": "a" }""",
@@ -99,8 +101,8 @@ public sealed class ProcessSignalTests : IDisposable
         await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(log).Length == 1, Timeout, "the first line");
 
         File.Move(log, log + ".1");
-        await server.SignalAsync("USR1");
-        await server.WaitForOutputAsync("SIGUSR1 received: reopening the access log", Timeout);
+        await server.SignalAsync(signal);
+        await server.WaitForOutputAsync(logged, Timeout);
         await GetAsync(client, "a.test");
         await GetAsync(client, "a.test");
 
