@@ -9,7 +9,8 @@ namespace StaticHostApp.Files;
 /// <summary>
 /// A site's files with the rules a web server needs, enforced on the file that is actually opened:
 /// <list type="bullet">
-/// <item>any dot-prefixed path segment is hidden, not only a dot-prefixed file name;</item>
+/// <item>any dot-prefixed path segment is hidden, not only a dot-prefixed file name, except the segments of an
+/// allowed dot-path prefix such as <c>/.well-known/</c> (dot-segments below it are hidden again);</item>
 /// <item>a path whose symbolic links lead outside the root is not found, unless allowed;</item>
 /// <item>only regular files are files: FIFOs, sockets and devices are not found;</item>
 /// <item>a file the server may not read is reported as not found here, so the static file middleware passes and
@@ -48,6 +49,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     private readonly ulong _resolve;
     private readonly bool _precompressed;
     private readonly OpenFileCache? _cache;
+    private readonly string[] _allowedDotPaths;
 
     /// <summary>
     /// Creates the provider. <paramref name="root"/> must be an existing absolute directory. With
@@ -56,8 +58,9 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The root cannot be resolved or opened.</exception>
     /// <exception cref="PlatformNotSupportedException">The kernel has no openat2(2) (Linux before 5.6).</exception>
-    public SiteFileProvider(string root, bool followSymlinksOutsideRoot, bool precompressed = false, OpenFileCache? cache = null)
+    public SiteFileProvider(string root, bool followSymlinksOutsideRoot, bool precompressed = false, OpenFileCache? cache = null, IReadOnlyList<string>? allowedDotPaths = null)
     {
+        _allowedDotPaths = allowedDotPaths is null ? [] : [.. allowedDotPaths];
         _precompressed = precompressed;
         _cache = cache;
         _root = Path.TrimEndingDirectorySeparator(root);
@@ -437,10 +440,37 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         return OpenBeneath(root.Handle, inside, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, out errno);
     }
 
-    /// <summary>The request path relative to the root, or false when it is hidden or malformed (never opened).</summary>
-    private static bool TryGetRelativePath(string subpath, out string relative)
+    /// <summary>
+    /// Whether <paramref name="path"/> is hidden: it has a dot-segment outside every allowed dot-path prefix. The prefix
+    /// itself without its last slash ("/.well-known") is allowed too, so its directory redirect works.
+    /// </summary>
+    internal bool IsHidden(string path)
     {
-        if (HasHiddenSegment(subpath) || subpath.AsSpan().ContainsAny('\0', '\\'))
+        if (!HasHiddenSegment(path))
+        {
+            return false;
+        }
+
+        foreach (var prefix in _allowedDotPaths)
+        {
+            if (path.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return HasHiddenSegment(path.AsSpan(prefix.Length));
+            }
+
+            if (path.Length == prefix.Length - 1 && prefix.StartsWith(path, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The request path relative to the root, or false when it is hidden or malformed (never opened).</summary>
+    private bool TryGetRelativePath(string subpath, out string relative)
+    {
+        if (IsHidden(subpath) || subpath.AsSpan().ContainsAny('\0', '\\'))
         {
             relative = string.Empty;
             return false;

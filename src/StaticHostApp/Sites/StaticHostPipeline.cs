@@ -70,7 +70,7 @@ internal static class StaticHostPipeline
             foreach (var site in catalog.Sites)
             {
                 var cache = options.OpenFileCache is { Validity.Ticks: > 0 } caching ? new OpenFileCache(caching.Validity, caching.MaxFiles) : null;
-                var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot, site.Rules.Precompressed, cache);
+                var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot, site.Rules.Precompressed, cache, site.Rules.AllowedDotPaths);
                 resources.Add(files);
                 var serve = BuildSite(app.New(), site, files, options, contentTypes, loggers);
                 var branch = new SiteBranch(site.Name, site.RedirectToHttps ? HttpsRedirect.Before(serve, site, options.HttpsPort) : serve);
@@ -112,7 +112,7 @@ internal static class StaticHostPipeline
         var staticFiles = new StaticFileOptions
         {
             FileProvider = files,
-            ContentTypeProvider = contentTypes,
+            ContentTypeProvider = rules.AllowedDotPaths.Count > 0 ? new DotPathContentTypes(contentTypes, rules.AllowedDotPaths, rules.DefaultContentType) : contentTypes,
             ServeUnknownFileTypes = rules.ServeUnknownFileTypes,
             DefaultContentType = rules.DefaultContentType,
         };
