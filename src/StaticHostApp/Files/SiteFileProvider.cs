@@ -152,7 +152,29 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
 
         new SafeFileHandle(fd, ownsHandle: true).Dispose();
-        return new SiteDirectoryContents(() => OpenDirectoryForListing(relative));
+        return new SiteDirectoryContents(() => OpenDirectoryForListing(relative), subpath, Describe);
+    }
+
+    /// <summary>Classifies a request path and describes what it names, as <see cref="Describe"/> does.</summary>
+    internal delegate PathAccess Describer(string subpath, out FileStatus status);
+
+    /// <summary>
+    /// What a request for <paramref name="subpath"/> would find (for a directory listing's entries): a readable
+    /// regular file or a directory, with what statx said about it, or anything else (not described).
+    /// </summary>
+    internal PathAccess Describe(string subpath, out FileStatus status)
+    {
+        var access = Open(subpath, ReadFlags, out var handle, out status, recheckRoot: false);
+        handle?.Dispose();
+        if (access != PathAccess.Forbidden)
+        {
+            return access;
+        }
+
+        // A directory the server may search but not list is still a directory (its index file may be readable).
+        var located = Open(subpath, O_PATH | O_CLOEXEC, out var pathHandle, out status, recheckRoot: false);
+        pathHandle?.Dispose();
+        return located == PathAccess.Directory ? PathAccess.Directory : PathAccess.Forbidden;
     }
 
     /// <inheritdoc />

@@ -139,7 +139,7 @@ internal static class StaticHostPipeline
         // A directory without an index file: listed when the site asks for it, else the fallback's 404.
         if (rules.DirectoryListing)
         {
-            branch.UseDirectoryBrowser(new DirectoryBrowserOptions { FileProvider = files, RedirectToAppendTrailingSlash = true });
+            branch.UseDirectoryBrowser(new DirectoryBrowserOptions { FileProvider = files, RedirectToAppendTrailingSlash = true, Formatter = new SiteDirectoryFormatter() });
         }
 
         var fallback = new SiteFallbackMiddleware(files, rules.IndexFiles, site.Name, loggers.CreateLogger<SiteFallbackMiddleware>());
