@@ -97,7 +97,9 @@ internal static class StaticHostPipeline
         ILoggerFactory loggers)
     {
         // Files are opened once, checked on their descriptors and sent from them; the request closes them at its end.
-        branch.Use(next => new RequestFilesMiddleware(next).InvokeAsync);
+        // A file response cut short because the file changed under it is reported with the site and the path.
+        var cutShort = new CutShortResponses(site.Name, loggers.CreateLogger<CutShortResponses>());
+        branch.Use(next => new RequestFilesMiddleware(next, cutShort).InvokeAsync);
 
         var rules = site.Rules;
         if (rules.ErrorPages.Count > 0)
