@@ -43,4 +43,11 @@ public sealed class PathGuardTests
     [InlineData("/index.html", false)]
     [InlineData("/a./b", false)]
     public void Dot_segments_are_hidden(string path, bool hidden) => Assert.Equal(hidden, SiteFileProvider.HasHiddenSegment(path));
+
+    [Theory]
+    [InlineData("//index.html", "/index.html")]
+    [InlineData("/d//x.txt", "/d/x.txt")]
+    [InlineData("///a////b/", "/a/b/")]
+    [InlineData("/a/b", "/a/b")]
+    public void Runs_of_slashes_merge_into_one(string path, string merged) => Assert.Equal(merged, PathGuardMiddleware.MergeSlashes(path));
 }
