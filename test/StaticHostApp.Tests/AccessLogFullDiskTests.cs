@@ -62,6 +62,7 @@ public sealed class AccessLogFullDiskTests(ITestOutputHelper output) : IDisposab
         Assert.EndsWith("\n", text, StringComparison.Ordinal);
         var written = CombinedLogFormat.ReadLines(log).Select(CombinedLogFormat.Parse).ToList(); // each parses whole
         Assert.True(written.Count < 41, $"all {written.Count} lines fit; the disk never filled up");
+        Assert.Contains(written, l => l.Target.StartsWith("/?during-", StringComparison.Ordinal)); // the last page filled up line by line
 
         // Room again: the next requests are logged, with no signal and no restart.
         File.Delete(filler);

@@ -90,6 +90,47 @@ public sealed class SymlinkRootTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(host, "/leak.txt")).Status);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("00:05:00")]
+    public async Task Requests_racing_a_root_switched_over_and_over_always_get_a_whole_release(string? cacheValidity)
+    {
+        var settings = new Settings().Site(_sandbox["current"], "deploy.test");
+        if (cacheValidity is not null)
+        {
+            settings.With("StaticHost:OpenFileCache:Validity", cacheValidity);
+        }
+
+        await using var host = RunningHost.Start(ServerKind.Kestrel, _sandbox.Path, settings);
+        using var stop = new CancellationTokenSource();
+        var switches = 0;
+        var switcher = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Switch(switches++ % 2 == 0 ? "v2" : "v1");
+            }
+        });
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            var seen = new List<(HttpStatusCode, string)>();
+            while (clock.Elapsed < TimeSpan.FromSeconds(1.5))
+            {
+                seen.Add(await GetAsync(host, "/app.js"));
+            }
+
+            return seen;
+        }));
+        await stop.CancelAsync();
+        await switcher;
+
+        var all = answers.SelectMany(a => a).ToList();
+        Assert.All(all, a => Assert.Contains(a, new[] { (HttpStatusCode.OK, "APP-v1"), (HttpStatusCode.OK, "APP-v2") }));
+        Assert.True(switches > 10, $"only {switches} switches happened");
+    }
+
     /// <summary><c>ln -sfn releases/vN tmp &amp;&amp; mv -T tmp current</c>.</summary>
     private void Switch(string release)
     {
