@@ -1,4 +1,8 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using StaticHostApp.Tests.Infrastructure;
@@ -8,7 +12,7 @@ namespace StaticHostApp.Tests;
 /// <summary>
 /// A file truncated while clients download it: each cut-short response is logged once, at Warning, with the site
 /// and the path, and nothing at Error, on the epoll transport in each of its modes (sendfile, sendfile with inline
-/// scheduling, copies) and on Kestrel's Sockets transport. Clients that simply go away while the file stays as it
+/// scheduling, copies, HTTP/2 over TLS) and on Kestrel's Sockets transport (HTTP/1.1, and HTTP/2 over TLS). Clients that simply go away while the file stays as it
 /// was log nothing above Debug.
 /// </summary>
 public sealed class TruncatedDownloadTests : IDisposable
@@ -22,7 +26,7 @@ public sealed class TruncatedDownloadTests : IDisposable
     public TruncatedDownloadTests() => _sandbox.WriteFile("site/big.bin", new byte[FileLength]);
 
     /// <summary>The transports and modes.</summary>
-    public static TheoryData<string> Modes() => ["epoll-sendfile", "epoll-inline", "epoll-copy", "sockets"];
+    public static TheoryData<string> Modes() => ["epoll-sendfile", "epoll-inline", "epoll-copy", "sockets", "epoll-tls-h2", "sockets-tls-h2"];
 
     /// <inheritdoc />
     public void Dispose() => _sandbox.Dispose();
@@ -32,7 +36,7 @@ public sealed class TruncatedDownloadTests : IDisposable
     public async Task A_download_cut_short_by_truncation_is_one_warning_with_site_and_path(string mode)
     {
         await using var host = Start(mode);
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = host.Address, Timeout = Timeout };
+        using var client = Client(host, mode);
         var downloads = await StartDownloadsAsync(client);
 
         // Truncated in place (same inode), as an editor or a careless deploy does, while every download is under way.
@@ -59,7 +63,7 @@ public sealed class TruncatedDownloadTests : IDisposable
     public async Task Clients_that_go_away_from_an_unchanged_file_log_nothing_above_debug(string mode)
     {
         await using var host = Start(mode, accessLog: true);
-        using (var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = host.Address, Timeout = Timeout })
+        using (var client = Client(host, mode))
         {
             foreach (var (response, body) in await StartDownloadsAsync(client))
             {
@@ -94,6 +98,29 @@ public sealed class TruncatedDownloadTests : IDisposable
         return downloads;
     }
 
+    /// <summary>A client for the mode: HTTP/2 over TLS (any certificate) for the TLS modes, HTTP/1.1 otherwise.</summary>
+    private static HttpClient Client(RunningHost host, string mode)
+    {
+        var handler = new SocketsHttpHandler { UseProxy = false };
+        var client = new HttpClient(handler) { BaseAddress = host.Address, Timeout = Timeout };
+        if (mode.EndsWith("-tls-h2", StringComparison.Ordinal))
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+            client.DefaultRequestVersion = HttpVersion.Version20;
+            client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
+        return client;
+    }
+
+    private static X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=trunc.test", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null);
+    }
+
     private List<LogEntry> CutShortWarnings() =>
         _logs.Entries.Where(e => e.Level == LogLevel.Warning && e.Message.StartsWith("Response cut short", StringComparison.Ordinal)).ToList();
 
@@ -108,10 +135,18 @@ public sealed class TruncatedDownloadTests : IDisposable
             case "epoll-copy":
                 settings.With("EpollTransport:SendFile", "false");
                 break;
-            case "sockets":
+            case "sockets" or "sockets-tls-h2":
                 settings.With("Transport", "sockets");
                 break;
         }
+
+        Action<ListenOptions>? listen = mode.EndsWith("-tls-h2", StringComparison.Ordinal)
+            ? options =>
+            {
+                options.Protocols = HttpProtocols.Http1AndHttp2;
+                options.UseHttps(SelfSignedCertificate());
+            }
+            : null;
 
         if (accessLog)
         {
@@ -120,6 +155,6 @@ public sealed class TruncatedDownloadTests : IDisposable
                 .With("StaticHost:RequestLog:FlushInterval", "00:00:00.010");
         }
 
-        return RunningHost.Start(ServerKind.Kestrel, _sandbox.Path, settings, services => services.AddLogging(l => l.AddProvider(_logs).SetMinimumLevel(LogLevel.Debug)));
+        return RunningHost.Start(ServerKind.Kestrel, _sandbox.Path, settings, services => services.AddLogging(l => l.AddProvider(_logs).SetMinimumLevel(LogLevel.Debug)), listen);
     }
 }
