@@ -42,7 +42,7 @@ internal sealed class SiteDirectoryContents(Func<SafeFileHandle?> openDirectory,
                 continue;
             }
 
-            var access = describe(prefix + entry.Name, out var status);
+            var access = describe(prefix + entry.Name, out var status, false);
             if (access is PathAccess.File or PathAccess.Directory)
             {
                 bool isDirectory = access == PathAccess.Directory;

@@ -41,7 +41,6 @@ namespace StaticHostApp.Files;
 internal sealed class SiteFileProvider : IFileProvider, IDisposable
 {
     private const int ReadFlags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-    private const int MaxBeneathAttempts = 4;
     private static readonly TimeSpan SiblingClockSlack = TimeSpan.FromSeconds(2);
 
     private readonly SiteRoot _siteRoot;
@@ -49,7 +48,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     private readonly ulong _resolve;
     private readonly bool _precompressed;
     private readonly OpenFileCache? _cache;
-    private readonly string[] _allowedDotPaths;
+    private readonly HiddenPaths _hidden;
 
     /// <summary>
     /// Creates the provider. <paramref name="root"/> must be an existing absolute directory. With
@@ -60,7 +59,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     /// <exception cref="PlatformNotSupportedException">The kernel has no openat2(2) (Linux before 5.6).</exception>
     public SiteFileProvider(string root, bool followSymlinksOutsideRoot, bool precompressed = false, OpenFileCache? cache = null, IReadOnlyList<string>? allowedDotPaths = null)
     {
-        _allowedDotPaths = allowedDotPaths is null ? [] : [.. allowedDotPaths];
+        _hidden = new HiddenPaths(allowedDotPaths ?? []);
         _precompressed = precompressed;
         _cache = cache;
         _root = Path.TrimEndingDirectorySeparator(root);
@@ -156,22 +155,24 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     }
 
     /// <summary>Classifies a request path and describes what it names, as <see cref="Describe"/> does.</summary>
-    internal delegate PathAccess Describer(string subpath, out FileStatus status);
+    internal delegate PathAccess Describer(string subpath, out FileStatus status, bool recheckRoot);
 
     /// <summary>
-    /// What a request for <paramref name="subpath"/> would find (for a directory listing's entries): a readable
-    /// regular file or a directory, with what statx said about it, or anything else (not described).
+    /// What a request for <paramref name="subpath"/> would find: a readable regular file or a directory, with what
+    /// statx said about it, <see cref="PathAccess.Forbidden"/>, or nothing servable. For the fallback's status
+    /// codes (<see cref="Probe"/>) and a directory listing's entries.
     /// </summary>
-    internal PathAccess Describe(string subpath, out FileStatus status)
+    internal PathAccess Describe(string subpath, out FileStatus status, bool recheckRoot = false)
     {
-        var access = Open(subpath, ReadFlags, out var handle, out status, recheckRoot: false);
+        var access = Open(subpath, ReadFlags, out var handle, out status, recheckRoot);
         handle?.Dispose();
         if (access != PathAccess.Forbidden)
         {
             return access;
         }
 
-        // A directory the server may search but not list is still a directory (its index file may be readable).
+        // Read permission was refused. A directory the server may search but not list is still a directory (its
+        // index file may be readable); an O_PATH open needs no read permission and tells which it was.
         var located = Open(subpath, O_PATH | O_CLOEXEC, out var pathHandle, out status, recheckRoot: false);
         pathHandle?.Dispose();
         return located == PathAccess.Directory ? PathAccess.Directory : PathAccess.Forbidden;
@@ -191,21 +192,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     /// Classifies a request path for the fallback middleware, which answers requests the static file middleware
     /// did not serve: 403 for <see cref="PathAccess.Forbidden"/>, 405 for other methods on an existing path.
     /// </summary>
-    public PathAccess Probe(string subpath)
-    {
-        var access = Open(subpath, ReadFlags, out var handle, out _);
-        handle?.Dispose();
-        if (access != PathAccess.Forbidden)
-        {
-            return access;
-        }
-
-        // Read permission was refused. A directory the server may search but not list is still a directory (its
-        // index file may be readable); an O_PATH open needs no read permission and tells which it was.
-        var located = Open(subpath, O_PATH | O_CLOEXEC, out var pathHandle, out _);
-        pathHandle?.Dispose();
-        return located == PathAccess.Directory ? PathAccess.Directory : PathAccess.Forbidden;
-    }
+    public PathAccess Probe(string subpath) => Describe(subpath, out _, recheckRoot: true);
 
     /// <summary>
     /// Opens the file <paramref name="info"/> described again, confined as before, and checks it is still the same
@@ -231,29 +218,6 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     {
         _cache?.Dispose();
         _siteRoot.Dispose();
-    }
-
-    /// <summary>
-    /// True when a segment starts with '.', which covers dot-files, dot-directories (.git/config) and the
-    /// "." and ".." segments.
-    /// </summary>
-    internal static bool HasHiddenSegment(ReadOnlySpan<char> path)
-    {
-        for (var i = path.IndexOf('.'); i >= 0; i = NextDot(path, i))
-        {
-            if (i == 0 || path[i - 1] == '/')
-            {
-                return true;
-            }
-        }
-
-        return false;
-
-        static int NextDot(ReadOnlySpan<char> path, int previous)
-        {
-            var next = path[(previous + 1)..].IndexOf('.');
-            return next < 0 ? -1 : previous + 1 + next;
-        }
     }
 
     /// <summary>
@@ -407,7 +371,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             int fd;
             try
             {
-                fd = OpenConfined(root, relative, flags, out errno);
+                fd = root.OpenConfined(relative, flags, _resolve, out errno);
             }
             catch (ObjectDisposedException) when (!ReferenceEquals(root, _siteRoot.Current))
             {
@@ -423,76 +387,10 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
     }
 
-    /// <summary>
-    /// openat2 beneath <paramref name="root"/> with the site's policy. EXDEV (a symbolic link that is absolute or climbs out) gets
-    /// one more chance: realpath, confinement by prefix, then an open of the resolved path, which has no ".." left,
-    /// with no symbolic link allowed, so a link swapped in after realpath fails (ELOOP) instead of leading out.
-    /// </summary>
-    private int OpenConfined(RootDirectory root, string relative, int flags, out int errno)
-    {
-        // With RESOLVE_BENEATH the kernel answers EAGAIN when a ".." component (inside a symbolic link's target) was
-        // walked while a rename or mount happened anywhere on the system: it cannot prove the ".." stayed inside.
-        // Retry a few times; a system busy renaming all the time still gets an answer from the path below.
-        int fd;
-        int attempt = 0;
-        do
-        {
-            fd = OpenBeneath(root.Handle, relative, flags, _resolve, out errno);
-        }
-        while (fd < 0 && errno == EAGAIN && ++attempt < MaxBeneathAttempts);
-
-        if (fd >= 0 || errno is not (EXDEV or EAGAIN))
-        {
-            return fd;
-        }
-
-        var resolved = RealPath(root.RealPathPrefix + "/" + relative, out errno);
-        if (resolved is null)
-        {
-            return -1;
-        }
-
-        if (!IsInside(root, resolved))
-        {
-            errno = EXDEV;
-            return -1;
-        }
-
-        var inside = resolved.Length == root.RealPath.Length ? "." : resolved[(root.RealPathPrefix.Length + 1)..];
-        return OpenBeneath(root.Handle, inside, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, out errno);
-    }
-
-    /// <summary>
-    /// Whether <paramref name="path"/> is hidden: it has a dot-segment outside every allowed dot-path prefix. The prefix
-    /// itself without its last slash ("/.well-known") is allowed too, so its directory redirect works.
-    /// </summary>
-    internal bool IsHidden(string path)
-    {
-        if (!HasHiddenSegment(path))
-        {
-            return false;
-        }
-
-        foreach (var prefix in _allowedDotPaths)
-        {
-            if (path.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                return HasHiddenSegment(path.AsSpan(prefix.Length));
-            }
-
-            if (path.Length == prefix.Length - 1 && prefix.StartsWith(path, StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     /// <summary>The request path relative to the root, or false when it is hidden or malformed (never opened).</summary>
     private bool TryGetRelativePath(string subpath, out string relative)
     {
-        if (IsHidden(subpath) || subpath.AsSpan().ContainsAny('\0', '\\'))
+        if (_hidden.IsHidden(subpath) || subpath.AsSpan().ContainsAny('\0', '\\'))
         {
             relative = string.Empty;
             return false;
@@ -528,8 +426,4 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
 
         new SafeFileHandle(fd, ownsHandle: true).Dispose();
     }
-
-    private static bool IsInside(RootDirectory root, string resolved) =>
-        resolved.StartsWith(root.RealPath, StringComparison.Ordinal) &&
-        (resolved.Length == root.RealPath.Length || resolved[root.RealPath.Length] == '/' || root.RealPath == "/");
 }

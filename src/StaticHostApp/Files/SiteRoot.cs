@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using static StaticHostApp.Interop.LibC;
 
 namespace StaticHostApp.Files;
@@ -116,44 +115,4 @@ internal sealed class SiteRoot : IDisposable
             _current.Handle.Dispose();
         }
     }
-}
-
-/// <summary>
-/// One directory a <see cref="SiteRoot"/> has opened: its <c>O_PATH</c> descriptor, its canonical path (for the rare
-/// link that openat2 cannot follow, see <see cref="SiteFileProvider"/>), and its identity.
-/// </summary>
-/// <param name="Handle">The descriptor files are opened beneath.</param>
-/// <param name="RealPath">The canonical path of the directory the descriptor names.</param>
-/// <param name="Device">The directory's device.</param>
-/// <param name="Inode">The directory's inode.</param>
-internal sealed record RootDirectory(SafeFileHandle Handle, string RealPath, ulong Device, ulong Inode)
-{
-    /// <summary><see cref="RealPath"/> without a trailing slash: empty when the root is "/".</summary>
-    public string RealPathPrefix { get; } = RealPath.TrimEnd('/');
-
-    /// <summary>Opens the directory <paramref name="path"/> names; its path and identity come from the descriptor.</summary>
-    /// <exception cref="DirectoryNotFoundException">The path cannot be opened as a directory.</exception>
-    public static RootDirectory Open(string path)
-    {
-        var handle = OpenDirectoryPath(path);
-        try
-        {
-            // Both from the opened descriptor, so they describe the same directory even if the path switches now.
-            var real = Interop.LibC.RealPath($"/proc/self/fd/{handle.DangerousGetHandle()}", out var errno);
-            if (real is null || (errno = Stat(handle, out var status)) != 0)
-            {
-                throw new DirectoryNotFoundException($"The site root '{path}' cannot be resolved (errno {errno}).");
-            }
-
-            return new RootDirectory(handle, real, status.Device, status.Inode);
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Whether <paramref name="status"/> describes this directory.</summary>
-    public bool Is(in FileStatus status) => status.Device == Device && status.Inode == Inode;
 }

@@ -42,7 +42,7 @@ public sealed class PathGuardTests
     [InlineData("/a/b.c/d.e", false)]
     [InlineData("/index.html", false)]
     [InlineData("/a./b", false)]
-    public void Dot_segments_are_hidden(string path, bool hidden) => Assert.Equal(hidden, SiteFileProvider.HasHiddenSegment(path));
+    public void Dot_segments_are_hidden(string path, bool hidden) => Assert.Equal(hidden, HiddenPaths.HasHiddenSegment(path));
 
     [Theory]
     [InlineData("//index.html", "/index.html")]
