@@ -39,6 +39,7 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
     private long _writeDropped;
     private long _unreportedWriteDrops;
     private long _lastWarning = long.MinValue;
+    private long _lastQueueWarning = long.MinValue;
     private bool _failing;
 
     /// <summary>Starts the writer.</summary>
@@ -153,7 +154,7 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
         {
             // Write errors are handled per batch (see AccessLogFile); whatever else ends the loop, nothing queued
             // before it is left unwritten and every loss is reported.
-            ReportDrops();
+            ReportDrops(final: true);
             CloseFiles();
             if (Interlocked.Exchange(ref _unreportedWriteDrops, 0) is > 0 and var lost)
             {
@@ -222,13 +223,17 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
         }
     }
 
-    private void ReportDrops()
+    /// <summary>Reports lines the full queue dropped: at most once a minute while running, and at the end.</summary>
+    private void ReportDrops(bool final = false)
     {
         var dropped = Queue.Dropped;
-        if (dropped != _reportedDrops)
+        long now = Environment.TickCount64;
+        if (dropped != _reportedDrops &&
+            (final || _lastQueueWarning == long.MinValue || now - _lastQueueWarning >= (long)WarningInterval.TotalMilliseconds))
         {
             LogDropped(_logger, dropped - _reportedDrops, dropped);
             _reportedDrops = dropped;
+            _lastQueueWarning = now;
         }
     }
 
