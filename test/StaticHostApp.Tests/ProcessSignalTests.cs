@@ -67,6 +67,60 @@ public sealed class ProcessSignalTests : IDisposable
     }
 
     [Fact]
+    public async Task Sighup_and_sigusr1_work_when_inherited_as_ignored_as_under_nohup()
+    {
+        const string SiteA = """{ "Hosts": [ "a.test" ], "Root": "a" }""";
+        const string SiteB = """{ "Hosts": [ "b.test" ], "Root": "b" }""";
+        WriteConfiguration(SiteA, """{ "Enabled": true, "Format": "Combined", "FlushInterval": "00:00:00.020" }""");
+
+        // nohup ignores SIGHUP; env ignores SIGUSR1 as well, as some supervisors do.
+        string[] launcher = ["nohup", "env", "--ignore-signal=HUP", "--ignore-signal=USR1"];
+        await using var server = await ChildServer.StartAsync(_sandbox, ["--hostBuilder:reloadConfigOnChange=false"], launcher, Timeout);
+        await server.WaitForOutputAsync("SIGHUP was inherited as ignored", Timeout);
+        await server.WaitForOutputAsync("SIGUSR1 was inherited as ignored", Timeout);
+        using var client = Client(server.Address);
+
+        WriteConfiguration(SiteA + ", " + SiteB, """{ "Enabled": true, "Format": "Combined", "FlushInterval": "00:00:00.020" }""");
+        await server.SignalAsync("HUP");
+        await server.WaitForOutputAsync("Configuration reloaded: serving 2 sites (a.test, b.test)", Timeout);
+        Assert.Equal((HttpStatusCode.OK, "SITE-B"), await GetAsync(client, "b.test"));
+
+        var log = _sandbox["logs/access.log"];
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(log).Length == 1, Timeout, "the first line");
+        File.Move(log, log + ".1");
+        await server.SignalAsync("USR1");
+        await server.WaitForOutputAsync("SIGUSR1 received: reopening the access log", Timeout);
+        await GetAsync(client, "a.test");
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(log).Length == 1, Timeout, "a line in the reopened file");
+        Assert.True(server.IsRunning);
+    }
+
+    [Fact]
+    public async Task An_out_of_range_option_is_rejected_by_name_on_reload_and_failed_reloads_leak_no_descriptor()
+    {
+        const string Site = """{ "Hosts": [ "a.test" ], "Root": "a" }""";
+        void Write(string validity) => _sandbox.WriteFile(
+            "appsettings.json",
+            $$"""{ "StaticHost": { "Sites": [ {{Site}} ], "RequestLog": { "Enabled": false }, "OpenFileCache": { "Validity": "{{validity}}" } } }""");
+        Write("00:01:00");
+        await using var server = await ChildServer.StartAsync(_sandbox, ["--hostBuilder:reloadConfigOnChange=false"], asNobody: false, Timeout);
+        using var client = Client(server.Address);
+        Assert.Equal((HttpStatusCode.OK, "SITE-A"), await GetAsync(client, "a.test"));
+        var descriptors = Directory.GetFiles($"/proc/{server.ProcessId}/fd").Length;
+
+        Write("50.00:00:00");
+        for (var i = 0; i < 10; i++)
+        {
+            await server.SignalAsync("HUP");
+            await Eventually.WaitAsync(() => server.Output.Split('\n').Count(l => l.Contains("Configuration reload rejected", StringComparison.Ordinal)) == i + 1, Timeout, $"rejection {i + 1}");
+        }
+
+        await server.WaitForOutputAsync("StaticHost:OpenFileCache:Validity 50.00:00:00 is out of range", Timeout);
+        Assert.Equal((HttpStatusCode.OK, "SITE-A"), await GetAsync(client, "a.test"));
+        await Eventually.WaitAsync(() => Directory.GetFiles($"/proc/{server.ProcessId}/fd").Length == descriptors, Timeout, $"the {descriptors} descriptors held before the failed reloads");
+    }
+
+    [Fact]
     public async Task Sigterm_stops_gracefully_and_every_access_log_line_is_in_the_file()
     {
         // An hour between flushes: only the shutdown can have written the lines.
@@ -86,8 +140,10 @@ public sealed class ProcessSignalTests : IDisposable
         Assert.All(lines, l => Assert.Equal(("GET", "/", 200, (long)"SITE-A".Length, "a.test"), (l.Method, l.Target, l.Status, l.Bytes, l.Site)));
     }
 
-    [Fact]
-    public async Task Sigusr1_reopens_the_access_log_so_rotation_by_rename_works_as_with_nginx()
+    [Theory]
+    [InlineData("USR1", "SIGUSR1 received: reopening the access log")]
+    [InlineData("HUP", "SIGHUP received: reloading the configuration and reopening the access log")]
+    public async Task Sigusr1_and_sighup_reopen_the_access_log_so_rotation_by_rename_works_as_with_nginx(string signal, string logged)
     {
         WriteConfiguration(
             """{ "Hosts": [ "a.test" ], "Root": "a" }""",
@@ -99,8 +155,8 @@ public sealed class ProcessSignalTests : IDisposable
         await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(log).Length == 1, Timeout, "the first line");
 
         File.Move(log, log + ".1");
-        await server.SignalAsync("USR1");
-        await server.WaitForOutputAsync("SIGUSR1 received: reopening the access log", Timeout);
+        await server.SignalAsync(signal);
+        await server.WaitForOutputAsync(logged, Timeout);
         await GetAsync(client, "a.test");
         await GetAsync(client, "a.test");
 

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using EpollTransport;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Win32.SafeHandles;
@@ -22,8 +23,13 @@ namespace StaticHostApp.Files;
 /// <see cref="Current"/>, an async-local that <see cref="Middleware.RequestFilesMiddleware"/> sets for the site's branch.
 /// Disposing closes every descriptor the request opened (after the body has been handed to the server).
 /// </para>
+/// <para>
+/// A send that fails, or after which the request or its connection has been aborted, is followed by a look at the
+/// descriptor that was served (<see cref="CutShortResponses"/>), so that a response cut short because the file
+/// changed under it is reported with the site and the path on every transport; a send that went well costs nothing.
+/// </para>
 /// </remarks>
-internal sealed class RequestFiles(IHttpResponseBodyFeature inner, StringValues acceptEncoding = default)
+internal sealed class RequestFiles(IHttpResponseBodyFeature inner, StringValues acceptEncoding = default, HttpContext? context = null, CutShortResponses? cutShort = null)
     : IHttpResponseBodyFeature, IFileHandleResponseBodyFeature, IDisposable
 {
     private ContentCodings? _codings;
@@ -33,6 +39,7 @@ internal sealed class RequestFiles(IHttpResponseBodyFeature inner, StringValues 
     // Most requests open one file; a directory request two look-ups of the same one.
     private SiteFileInfo? _first;
     private List<SiteFileInfo>? _others;
+    private bool _reported;
 
     /// <summary>The files of the request being served on this asynchronous flow, if it is inside a site's branch.</summary>
     public static RequestFiles? Current
@@ -95,13 +102,16 @@ internal sealed class RequestFiles(IHttpResponseBodyFeature inner, StringValues 
 
     /// <inheritdoc />
     public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
-        FindByPath(path)?.Handle is { } handle
-            ? inner.SendFileAsync(handle, offset, count, cancellationToken)
+        FindByPath(path) is { Handle: { } handle } file
+            ? Checked(inner.SendFileAsync(handle, offset, count, cancellationToken), file, handle, offset, count)
             : inner.SendFileAsync(path, offset, count, cancellationToken);
 
     /// <inheritdoc />
-    public Task SendFileAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken) =>
-        inner.SendFileAsync(file, offset, count, cancellationToken);
+    public Task SendFileAsync(SafeFileHandle file, long offset, long? count, CancellationToken cancellationToken)
+    {
+        var sending = inner.SendFileAsync(file, offset, count, cancellationToken);
+        return FindByHandle(file) is { } known ? Checked(sending, known, file, offset, count) : sending;
+    }
 
     /// <inheritdoc />
     public Task CompleteAsync() => inner.CompleteAsync();
@@ -117,6 +127,69 @@ internal sealed class RequestFiles(IHttpResponseBodyFeature inner, StringValues 
                 file.ReleaseHandle();
             }
         }
+    }
+
+    /// <summary>The send itself when it went well; otherwise a task that looks at the file once the send has ended.</summary>
+    private Task Checked(Task sending, SiteFileInfo file, SafeFileHandle handle, long offset, long? count)
+    {
+        if (cutShort is null || context is null || (sending.IsCompletedSuccessfully && !context.RequestAborted.IsCancellationRequested))
+        {
+            return sending;
+        }
+
+        return CheckAfterAsync(sending, file, handle, offset, count);
+    }
+
+    private async Task CheckAfterAsync(Task sending, SiteFileInfo file, SafeFileHandle handle, long offset, long? count)
+    {
+        try
+        {
+            await sending.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (ReportIfChanged(file, handle, offset, count))
+        {
+            throw new FileChangedWhileSendingException(file.Subpath, exception);
+        }
+
+        // A send the transport ended by aborting the connection (sendfile found the end of the file early) may
+        // complete without an exception; the connection's end says so at once, the request's abort a moment later.
+        if (context!.RequestAborted.IsCancellationRequested ||
+            context.Features.Get<IConnectionLifetimeFeature>()?.ConnectionClosed.IsCancellationRequested == true)
+        {
+            ReportIfChanged(file, handle, offset, count);
+        }
+    }
+
+    private bool ReportIfChanged(SiteFileInfo file, SafeFileHandle handle, long offset, long? count)
+    {
+        if (_reported)
+        {
+            return false; // once per response
+        }
+
+        _reported = cutShort!.ReportIfChanged(handle, file.Status, file.Subpath, offset, count);
+        return _reported;
+    }
+
+    private SiteFileInfo? FindByHandle(SafeFileHandle handle)
+    {
+        if (_first is { } first && ReferenceEquals(first.Handle, handle))
+        {
+            return first;
+        }
+
+        if (_others is not null)
+        {
+            foreach (var file in _others)
+            {
+                if (ReferenceEquals(file.Handle, handle))
+                {
+                    return file;
+                }
+            }
+        }
+
+        return null;
     }
 
     private SiteFileInfo? FindByPath(string path)

@@ -9,7 +9,8 @@ namespace StaticHostApp.Files;
 /// <summary>
 /// A site's files with the rules a web server needs, enforced on the file that is actually opened:
 /// <list type="bullet">
-/// <item>any dot-prefixed path segment is hidden, not only a dot-prefixed file name;</item>
+/// <item>any dot-prefixed path segment is hidden, not only a dot-prefixed file name, except the segments of an
+/// allowed dot-path prefix such as <c>/.well-known/</c> (dot-segments below it are hidden again);</item>
 /// <item>a path whose symbolic links lead outside the root is not found, unless allowed;</item>
 /// <item>only regular files are files: FIFOs, sockets and devices are not found;</item>
 /// <item>a file the server may not read is reported as not found here, so the static file middleware passes and
@@ -31,20 +32,23 @@ namespace StaticHostApp.Files;
 /// in) makes openat2 fail with EXDEV even when the target is inside the root; that rare case is resolved with
 /// realpath(3), confined, and opened again with no symbolic link allowed anywhere, so it stays race-free too.
 /// </para>
+/// <para>
+/// The root is a path that may be switched (<see cref="SiteRoot"/>): files are opened beneath the directory it names
+/// now, looked at again at most every <see cref="SiteRoot.CheckInterval"/> and before any "not found", and the
+/// open-file cache forgets what it opened beneath a previous directory.
+/// </para>
 /// </remarks>
 internal sealed class SiteFileProvider : IFileProvider, IDisposable
 {
     private const int ReadFlags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-    private const int MaxBeneathAttempts = 4;
     private static readonly TimeSpan SiblingClockSlack = TimeSpan.FromSeconds(2);
 
-    private readonly SafeFileHandle _rootHandle;
+    private readonly SiteRoot _siteRoot;
     private readonly string _root;
-    private readonly string _realRoot;
-    private readonly string _realRootPrefix;
     private readonly ulong _resolve;
     private readonly bool _precompressed;
     private readonly OpenFileCache? _cache;
+    private readonly HiddenPaths _hidden;
 
     /// <summary>
     /// Creates the provider. <paramref name="root"/> must be an existing absolute directory. With
@@ -53,19 +57,37 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The root cannot be resolved or opened.</exception>
     /// <exception cref="PlatformNotSupportedException">The kernel has no openat2(2) (Linux before 5.6).</exception>
-    public SiteFileProvider(string root, bool followSymlinksOutsideRoot, bool precompressed = false, OpenFileCache? cache = null)
+    public SiteFileProvider(string root, bool followSymlinksOutsideRoot, bool precompressed = false, OpenFileCache? cache = null, IReadOnlyList<string>? allowedDotPaths = null)
     {
+        _hidden = new HiddenPaths(allowedDotPaths ?? []);
         _precompressed = precompressed;
         _cache = cache;
         _root = Path.TrimEndingDirectorySeparator(root);
-        _realRoot = RealPath(_root, out var errno)
-            ?? throw new DirectoryNotFoundException($"The site root '{root}' cannot be resolved (errno {errno}).");
-        _realRootPrefix = _realRoot.TrimEnd('/'); // "" when the root is "/"
 
         // Magic links (/proc/PID/fd/N) never lead anywhere a site should serve, whatever the policy.
         _resolve = followSymlinksOutsideRoot ? RESOLVE_NO_MAGICLINKS : RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-        _rootHandle = OpenDirectoryPath(_realRoot);
-        EnsureOpenAt2();
+        try
+        {
+            _siteRoot = new SiteRoot(_root);
+        }
+        catch
+        {
+            cache?.Dispose(); // owned from here on, also when the constructor fails (a failed reload leaks no timer)
+            throw;
+        }
+
+        try
+        {
+            EnsureOpenAt2();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        // Descriptors opened beneath the previous release must not be served once the root has switched.
+        _siteRoot.Switched += () => _cache?.Clear();
     }
 
     /// <summary>
@@ -121,7 +143,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
 
         // O_DIRECTORY makes the open itself the type check, and O_PATH needs no read permission on the directory
         // (its index file may still be readable): open and close, nothing else.
-        int fd = OpenConfined(relative, O_PATH | O_DIRECTORY | O_CLOEXEC, out var errno);
+        int fd = OpenConfined(relative, O_PATH | O_DIRECTORY | O_CLOEXEC, recheckRoot: true, out var errno);
         if (fd < 0)
         {
             ThrowIfUnexpected(errno, subpath);
@@ -129,26 +151,20 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         }
 
         new SafeFileHandle(fd, ownsHandle: true).Dispose();
-        return new SiteDirectoryContents(() => OpenDirectoryForListing(relative));
+        return new SiteDirectoryContents(() => OpenDirectoryForListing(relative), subpath, Describe);
     }
 
-    /// <inheritdoc />
-    public IChangeToken Watch(string filter) => NullChangeToken.Singleton;
-
-    /// <summary>Opens a directory confined, for reading its entries; null when it is no longer a readable directory.</summary>
-    private SafeFileHandle? OpenDirectoryForListing(string relative)
-    {
-        int fd = OpenConfined(relative, O_RDONLY | O_DIRECTORY | O_CLOEXEC, out _);
-        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
-    }
+    /// <summary>Classifies a request path and describes what it names, as <see cref="Describe"/> does.</summary>
+    internal delegate PathAccess Describer(string subpath, out FileStatus status, bool recheckRoot);
 
     /// <summary>
-    /// Classifies a request path for the fallback middleware, which answers requests the static file middleware
-    /// did not serve: 403 for <see cref="PathAccess.Forbidden"/>, 405 for other methods on an existing path.
+    /// What a request for <paramref name="subpath"/> would find: a readable regular file or a directory, with what
+    /// statx said about it, <see cref="PathAccess.Forbidden"/>, or nothing servable. For the fallback's status
+    /// codes (<see cref="Probe"/>) and a directory listing's entries.
     /// </summary>
-    public PathAccess Probe(string subpath)
+    internal PathAccess Describe(string subpath, out FileStatus status, bool recheckRoot = false)
     {
-        var access = Open(subpath, ReadFlags, out var handle, out _);
+        var access = Open(subpath, ReadFlags, out var handle, out status, recheckRoot);
         handle?.Dispose();
         if (access != PathAccess.Forbidden)
         {
@@ -157,10 +173,26 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
 
         // Read permission was refused. A directory the server may search but not list is still a directory (its
         // index file may be readable); an O_PATH open needs no read permission and tells which it was.
-        var located = Open(subpath, O_PATH | O_CLOEXEC, out var pathHandle, out _);
+        var located = Open(subpath, O_PATH | O_CLOEXEC, out var pathHandle, out status, recheckRoot: false);
         pathHandle?.Dispose();
         return located == PathAccess.Directory ? PathAccess.Directory : PathAccess.Forbidden;
     }
+
+    /// <inheritdoc />
+    public IChangeToken Watch(string filter) => NullChangeToken.Singleton;
+
+    /// <summary>Opens a directory confined, for reading its entries; null when it is no longer a readable directory.</summary>
+    private SafeFileHandle? OpenDirectoryForListing(string relative)
+    {
+        int fd = OpenConfined(relative, O_RDONLY | O_DIRECTORY | O_CLOEXEC, recheckRoot: true, out _);
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>
+    /// Classifies a request path for the fallback middleware, which answers requests the static file middleware
+    /// did not serve: 403 for <see cref="PathAccess.Forbidden"/>, 405 for other methods on an existing path.
+    /// </summary>
+    public PathAccess Probe(string subpath) => Describe(subpath, out _, recheckRoot: true);
 
     /// <summary>
     /// Opens the file <paramref name="info"/> described again, confined as before, and checks it is still the same
@@ -185,30 +217,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     public void Dispose()
     {
         _cache?.Dispose();
-        _rootHandle.Dispose();
-    }
-
-    /// <summary>
-    /// True when a segment starts with '.', which covers dot-files, dot-directories (.git/config) and the
-    /// "." and ".." segments.
-    /// </summary>
-    internal static bool HasHiddenSegment(ReadOnlySpan<char> path)
-    {
-        for (var i = path.IndexOf('.'); i >= 0; i = NextDot(path, i))
-        {
-            if (i == 0 || path[i - 1] == '/')
-            {
-                return true;
-            }
-        }
-
-        return false;
-
-        static int NextDot(ReadOnlySpan<char> path, int previous)
-        {
-            var next = path[(previous + 1)..].IndexOf('.');
-            return next < 0 ? -1 : previous + 1 + next;
-        }
+        _siteRoot.Dispose();
     }
 
     /// <summary>
@@ -250,7 +259,8 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         // A sibling's absence is cached as well (most files have no sibling); a path asked for as itself is always
         // looked for again, so a file that appears is served at once.
         bool sibling = coding != ContentCoding.None;
-        if (_cache is not null && _cache.TryGet(path, out var cached))
+        var root = _siteRoot.Current;
+        if (_cache is not null && _cache.TryGet(path, root, out var cached))
         {
             if (cached is not null)
             {
@@ -265,11 +275,12 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             }
         }
 
-        if (Open(path, ReadFlags, out var handle, out var status) != PathAccess.File)
+        // A missing sibling is the common case, not a sign that the root switched: only the file itself looks again.
+        if (Open(path, ReadFlags, out var handle, out var status, recheckRoot: !sibling) != PathAccess.File)
         {
             if (sibling)
             {
-                _cache?.AddMissing(path);
+                _cache?.AddMissing(path, root);
             }
 
             return null;
@@ -279,7 +290,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
         if (_cache is not null)
         {
             var shared = new SiteFileInfo(this, subpath, physicalPath, handle, status, coding, sharedHandle: true);
-            if (_cache.TryAdd(path, shared))
+            if (_cache.TryAdd(path, root, shared))
             {
                 return shared;
             }
@@ -305,7 +316,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     /// Opens <paramref name="subpath"/> confined beneath the root and classifies the opened descriptor. The handle
     /// is returned open only for <see cref="PathAccess.File"/>; everything else is closed here.
     /// </summary>
-    private PathAccess Open(string subpath, int flags, out SafeFileHandle? handle, out FileStatus status)
+    private PathAccess Open(string subpath, int flags, out SafeFileHandle? handle, out FileStatus status, bool recheckRoot = true)
     {
         handle = null;
         status = default;
@@ -314,7 +325,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
             return PathAccess.NotFound;
         }
 
-        int fd = OpenConfined(relative, flags, out var errno);
+        int fd = OpenConfined(relative, flags, recheckRoot, out var errno);
         if (fd < 0)
         {
             ThrowIfUnexpected(errno, subpath);
@@ -348,48 +359,38 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     }
 
     /// <summary>
-    /// openat2 beneath the root with the site's policy. EXDEV (a symbolic link that is absolute or climbs out) gets
-    /// one more chance: realpath, confinement by prefix, then an open of the resolved path, which has no ".." left,
-    /// with no symbolic link allowed, so a link swapped in after realpath fails (ELOOP) instead of leading out.
+    /// Opens <paramref name="relative"/> beneath the site's current root. A failed open looks at the root path once
+    /// more when <paramref name="recheckRoot"/> is set and tries again if it switched: what is not found in a
+    /// release that was just replaced (and perhaps deleted) may well be in the new one.
     /// </summary>
-    private int OpenConfined(string relative, int flags, out int errno)
+    private int OpenConfined(string relative, int flags, bool recheckRoot, out int errno)
     {
-        // With RESOLVE_BENEATH the kernel answers EAGAIN when a ".." component (inside a symbolic link's target) was
-        // walked while a rename or mount happened anywhere on the system: it cannot prove the ".." stayed inside.
-        // Retry a few times; a system busy renaming all the time still gets an answer from the path below.
-        int fd;
-        int attempt = 0;
-        do
+        while (true)
         {
-            fd = OpenBeneath(_rootHandle, relative, flags, _resolve, out errno);
-        }
-        while (fd < 0 && errno == EAGAIN && ++attempt < MaxBeneathAttempts);
+            var root = _siteRoot.Current;
+            int fd;
+            try
+            {
+                fd = root.OpenConfined(relative, flags, _resolve, out errno);
+            }
+            catch (ObjectDisposedException) when (!ReferenceEquals(root, _siteRoot.Current))
+            {
+                continue; // the root switched, and its old descriptor was closed, between reading it and opening
+            }
 
-        if (fd >= 0 || errno is not (EXDEV or EAGAIN))
-        {
-            return fd;
-        }
+            if (fd >= 0 || !recheckRoot || !_siteRoot.Refresh())
+            {
+                return fd;
+            }
 
-        var resolved = RealPath(_realRootPrefix + "/" + relative, out errno);
-        if (resolved is null)
-        {
-            return -1;
+            recheckRoot = false;
         }
-
-        if (!IsInsideRealRoot(resolved))
-        {
-            errno = EXDEV;
-            return -1;
-        }
-
-        var inside = resolved.Length == _realRoot.Length ? "." : resolved[(_realRootPrefix.Length + 1)..];
-        return OpenBeneath(_rootHandle, inside, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, out errno);
     }
 
     /// <summary>The request path relative to the root, or false when it is hidden or malformed (never opened).</summary>
-    private static bool TryGetRelativePath(string subpath, out string relative)
+    private bool TryGetRelativePath(string subpath, out string relative)
     {
-        if (HasHiddenSegment(subpath) || subpath.AsSpan().ContainsAny('\0', '\\'))
+        if (_hidden.IsHidden(subpath) || subpath.AsSpan().ContainsAny('\0', '\\'))
         {
             relative = string.Empty;
             return false;
@@ -415,7 +416,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
 
     private void EnsureOpenAt2()
     {
-        int fd = OpenBeneath(_rootHandle, ".", O_PATH | O_CLOEXEC, _resolve, out var errno);
+        int fd = OpenBeneath(_siteRoot.Current.Handle, ".", O_PATH | O_CLOEXEC, _resolve, out var errno);
         if (fd < 0)
         {
             throw errno == ENOSYS
@@ -425,8 +426,4 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
 
         new SafeFileHandle(fd, ownsHandle: true).Dispose();
     }
-
-    private bool IsInsideRealRoot(string resolved) =>
-        resolved.StartsWith(_realRoot, StringComparison.Ordinal) &&
-        (resolved.Length == _realRoot.Length || resolved[_realRoot.Length] == '/' || _realRoot == "/");
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using StaticHostApp.Interop;
 
 namespace StaticHostApp.Hosting;
 
@@ -8,9 +9,6 @@ namespace StaticHostApp.Hosting;
 /// </summary>
 internal static partial class LogReopenSignal
 {
-    /// <summary>SIGUSR1's number on Linux; PosixSignal names only the signals every platform shares.</summary>
-    private const int LinuxSigUsr1 = 10;
-
     /// <summary>
     /// Handles SIGUSR1 with <paramref name="reopen"/> until the returned registration is disposed. Returns
     /// <see langword="null"/> on platforms other than Linux, where the signal has another number.
@@ -22,7 +20,14 @@ internal static partial class LogReopenSignal
             return null;
         }
 
-        return PosixSignalRegistration.Create((PosixSignal)LinuxSigUsr1, context =>
+        // Under a parent that ignores it, the runtime would respect the ignore and never call the handler.
+        if (SignalDisposition.ResetIfIgnored(SignalDisposition.SIGUSR1))
+        {
+            LogWasIgnored(logger);
+        }
+
+        // PosixSignal names only the signals every platform shares; others are passed by their raw number.
+        return PosixSignalRegistration.Create((PosixSignal)SignalDisposition.SIGUSR1, context =>
         {
             context.Cancel = true;
             reopen();
@@ -32,4 +37,7 @@ internal static partial class LogReopenSignal
 
     [LoggerMessage(1, LogLevel.Information, "SIGUSR1 received: reopening the access log")]
     private static partial void LogReopening(ILogger logger);
+
+    [LoggerMessage(2, LogLevel.Information, "SIGUSR1 was inherited as ignored; handling it anyway (reopens the access log)")]
+    private static partial void LogWasIgnored(ILogger logger);
 }

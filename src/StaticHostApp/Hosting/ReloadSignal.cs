@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using StaticHostApp.Interop;
 
 namespace StaticHostApp.Hosting;
 
@@ -19,6 +20,12 @@ internal static partial class ReloadSignal
             return null;
         }
 
+        // Under nohup SIGHUP is inherited as ignored, and the runtime would respect that and never call the handler.
+        if (OperatingSystem.IsLinux() && SignalDisposition.ResetIfIgnored(SignalDisposition.SIGHUP))
+        {
+            LogWasIgnored(logger);
+        }
+
         return PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             // Cancel keeps the process alive (the default action of SIGHUP is to terminate).
@@ -37,6 +44,9 @@ internal static partial class ReloadSignal
             }
         });
     }
+
+    [LoggerMessage(3, LogLevel.Information, "SIGHUP was inherited as ignored (nohup); handling it anyway (reloads the configuration)")]
+    private static partial void LogWasIgnored(ILogger logger);
 
     [LoggerMessage(1, LogLevel.Information, "SIGHUP received: reloading the configuration and reopening the access log")]
     private static partial void LogReceived(ILogger logger);

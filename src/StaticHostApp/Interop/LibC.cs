@@ -37,6 +37,9 @@ internal static unsafe partial class LibC
     // glibc has no wrapper for it.
     private const long SysOpenAt2 = 437;
 
+    // The "current directory" descriptor of the *at calls: a relative path starts there, an absolute one ignores it.
+    private const int AtCurrentDirectory = -100;
+
     /// <summary>File types from <c>st_mode &amp; S_IFMT</c> (the ones the server tells apart).</summary>
     public enum FileType
     {
@@ -127,13 +130,36 @@ internal static unsafe partial class LibC
             return Marshal.GetLastPInvokeError();
         }
 
+        status = ToStatus(buffer);
+        return 0;
+    }
+
+    private static FileStatus ToStatus(ReadOnlySpan<byte> buffer)
+    {
         var type = StatxLayout.FileType(buffer) switch
         {
             StatxLayout.TypeDirectory => FileType.Directory,
             StatxLayout.TypeRegular => FileType.Regular,
             _ => FileType.Other,
         };
-        status = new FileStatus(type, StatxLayout.Size(buffer), StatxLayout.ModificationTime(buffer), StatxLayout.Device(buffer), StatxLayout.Inode(buffer));
+        return new FileStatus(type, StatxLayout.Size(buffer), StatxLayout.ModificationTime(buffer), StatxLayout.Device(buffer), StatxLayout.Inode(buffer));
+    }
+
+    /// <summary>
+    /// Describes what <paramref name="path"/> names, following symbolic links (statx(2) on a path); 0 on success, the
+    /// errno otherwise. Used only to notice that a site's root path now names another directory, never to check a
+    /// file that is then opened.
+    /// </summary>
+    public static int StatPath(string path, out FileStatus status)
+    {
+        Span<byte> buffer = stackalloc byte[StatxLayout.BufferSize];
+        if (statx(AtCurrentDirectory, path, 0, StatxLayout.MaskType | StatxLayout.MaskInode, ref MemoryMarshal.GetReference(buffer)) != 0)
+        {
+            status = default;
+            return Marshal.GetLastPInvokeError();
+        }
+
+        status = ToStatus(buffer);
         return 0;
     }
 

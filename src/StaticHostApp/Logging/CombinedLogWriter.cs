@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text;
 
 namespace StaticHostApp.Logging;
@@ -8,9 +9,20 @@ namespace StaticHostApp.Logging;
 /// server has stopped and every request has finished) writes and flushes everything still queued, so a graceful
 /// shutdown loses nothing.
 /// </summary>
+/// <remarks>
+/// A write error (a full disk, a removed directory) loses the lines of that batch that did not fit, never more and
+/// never part of a line (<see cref="AccessLogFile"/>); the next batch tries again, so logging resumes by itself once
+/// writes succeed. Dropped lines are counted in the <c>statichost.access_log.dropped_lines</c> metric (meter
+/// <c>StaticHostApp.AccessLog</c>, tagged by reason) and reported in a Warning at most once a minute, and the
+/// recovery in an Information line with the count lost meanwhile.
+/// </remarks>
 internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
 {
+    /// <summary>The meter of the access log's metrics.</summary>
+    public const string MeterName = "StaticHostApp.AccessLog";
+
     private static readonly Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+    private static readonly TimeSpan WarningInterval = TimeSpan.FromMinutes(1);
 
     private readonly string _directory;
     private readonly string _fileName;
@@ -19,10 +31,16 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
     private readonly LocalTimeFormat _time;
     private readonly string _sharedFile;
     private readonly ILogger _logger;
-    private readonly Dictionary<string, StreamWriter> _files = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AccessLogFile> _files = new(StringComparer.Ordinal);
+    private readonly Meter? _meter;
     private readonly Task _writing;
     private long _reportedDrops;
     private int _reopenRequested;
+    private long _writeDropped;
+    private long _unreportedWriteDrops;
+    private long _lastWarning = long.MinValue;
+    private long _lastQueueWarning = long.MinValue;
+    private bool _failing;
 
     /// <summary>Starts the writer.</summary>
     /// <param name="directory">The absolute directory of the log files; created when missing.</param>
@@ -32,7 +50,8 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
     /// <param name="flushInterval">The longest a written line stays in the writer's buffer.</param>
     /// <param name="timeZone">The zone of the timestamps.</param>
     /// <param name="logger">Where dropped lines and write failures are reported.</param>
-    public CombinedLogWriter(string directory, string fileName, bool perSiteFiles, int capacity, TimeSpan flushInterval, TimeZoneInfo timeZone, ILogger logger)
+    /// <param name="meters">Creates the meter of the dropped-lines metric; none without it.</param>
+    public CombinedLogWriter(string directory, string fileName, bool perSiteFiles, int capacity, TimeSpan flushInterval, TimeZoneInfo timeZone, ILogger logger, IMeterFactory? meters = null)
     {
         _directory = directory;
         _fileName = fileName;
@@ -42,11 +61,24 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
         _sharedFile = fileName + ".log";
         _logger = logger;
         Queue = new AccessLogQueue(capacity);
+        _meter = meters?.Create(MeterName);
+        _meter?.CreateObservableCounter(
+            "statichost.access_log.dropped_lines",
+            () => new[]
+            {
+                new Measurement<long>(Queue.Dropped, new KeyValuePair<string, object?>("reason", "queue_full")),
+                new Measurement<long>(Interlocked.Read(ref _writeDropped), new KeyValuePair<string, object?>("reason", "write_failed")),
+            },
+            unit: "{line}",
+            description: "Access log lines lost: the queue was full, or writing them to the file failed.");
         _writing = Task.Run(WriteLoopAsync);
     }
 
     /// <summary>Where requests put their lines.</summary>
     public AccessLogQueue Queue { get; }
+
+    /// <summary>Lines lost so far because writing them failed.</summary>
+    public long WriteDropped => Interlocked.Read(ref _writeDropped);
 
     /// <summary>
     /// Closes the files and opens them again by name before the next line, so a rotated log (renamed by logrotate)
@@ -63,6 +95,7 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
     {
         Queue.Complete();
         await _writing.ConfigureAwait(false);
+        _meter?.Dispose();
     }
 
     /// <inheritdoc />
@@ -117,16 +150,16 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
                 await Queue.WaitAsync(untilFlush).ConfigureAwait(false);
             }
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            // Closed first: from the moment the failure is reported, requests no longer queue lines for nobody.
-            Queue.Complete();
-            LogWriteFailed(_logger, _directory, exception);
-        }
         finally
         {
-            ReportDrops();
+            // Write errors are handled per batch (see AccessLogFile); whatever else ends the loop, nothing queued
+            // before it is left unwritten and every loss is reported.
+            ReportDrops(final: true);
             CloseFiles();
+            if (Interlocked.Exchange(ref _unreportedWriteDrops, 0) is > 0 and var lost)
+            {
+                LogWriteDropped(_logger, lost, WriteDropped, _directory, "at shutdown");
+            }
         }
     }
 
@@ -136,21 +169,23 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
         var key = _perSiteFiles ? entry.Site ?? string.Empty : string.Empty;
         if (!_files.TryGetValue(key, out var output))
         {
-            Directory.CreateDirectory(_directory);
             var file = key.Length == 0 ? _sharedFile : $"{_fileName}.{key}.log";
-            var stream = new FileStream(Path.Combine(_directory, file), FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-            output = new StreamWriter(stream, Utf8, bufferSize: 64 * 1024);
+            output = new AccessLogFile(Path.Combine(_directory, file), Utf8);
             _files.Add(key, output);
         }
 
-        CombinedLogLine.Write(output, entry, withSite: !_perSiteFiles, _time);
+        CombinedLogLine.Write(output.Line, entry, withSite: !_perSiteFiles, _time);
+        if (output.EndLine())
+        {
+            Account(output.WriteBatch());
+        }
     }
 
     private void Flush()
     {
         foreach (var file in _files.Values)
         {
-            file.Flush();
+            Account(file.WriteBatch());
         }
     }
 
@@ -158,32 +193,59 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
     {
         foreach (var file in _files.Values)
         {
-            try
-            {
-                file.Dispose();
-            }
-            catch (IOException exception)
-            {
-                LogWriteFailed(_logger, _directory, exception);
-            }
+            Account(file.Close());
+            file.Dispose();
         }
 
         _files.Clear();
     }
 
-    private void ReportDrops()
+    /// <summary>Counts and reports what a batch lost, and the recovery once a batch is written again.</summary>
+    private void Account(in BatchOutcome outcome)
+    {
+        if (outcome.Dropped > 0)
+        {
+            Interlocked.Add(ref _writeDropped, outcome.Dropped);
+            var unreported = Interlocked.Add(ref _unreportedWriteDrops, outcome.Dropped);
+            _failing = true;
+            long now = Environment.TickCount64;
+            if (_lastWarning == long.MinValue || now - _lastWarning >= (long)WarningInterval.TotalMilliseconds)
+            {
+                _lastWarning = now;
+                Interlocked.Exchange(ref _unreportedWriteDrops, 0);
+                LogWriteFailed(_logger, unreported, WriteDropped, _directory, outcome.Error?.Message ?? string.Empty);
+            }
+        }
+        else if (_failing && outcome.Written > 0)
+        {
+            _failing = false;
+            LogWriteResumed(_logger, _directory, Interlocked.Exchange(ref _unreportedWriteDrops, 0), WriteDropped);
+        }
+    }
+
+    /// <summary>Reports lines the full queue dropped: at most once a minute while running, and at the end.</summary>
+    private void ReportDrops(bool final = false)
     {
         var dropped = Queue.Dropped;
-        if (dropped != _reportedDrops)
+        long now = Environment.TickCount64;
+        if (dropped != _reportedDrops &&
+            (final || _lastQueueWarning == long.MinValue || now - _lastQueueWarning >= (long)WarningInterval.TotalMilliseconds))
         {
             LogDropped(_logger, dropped - _reportedDrops, dropped);
             _reportedDrops = dropped;
+            _lastQueueWarning = now;
         }
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Access log queue full: {Count} lines dropped ({Total} since start). The disk is slower than the request rate; raise StaticHost:RequestLog:QueueCapacity or use a faster log volume.")]
     private static partial void LogDropped(ILogger logger, long count, long total);
 
-    [LoggerMessage(2, LogLevel.Error, "Access log writing to {Directory} failed; no more lines are written")]
-    private static partial void LogWriteFailed(ILogger logger, string directory, Exception exception);
+    [LoggerMessage(2, LogLevel.Warning, "Access log writing failed: {Count} lines dropped ({Total} since start) in {Directory}: {Reason}. Writing resumes by itself once the file can be written; the next report comes in a minute at the earliest.")]
+    private static partial void LogWriteFailed(ILogger logger, long count, long total, string directory, string reason);
+
+    [LoggerMessage(3, LogLevel.Information, "Access log writing to {Directory} resumed; {Count} more lines were dropped since the last report ({Total} since start)")]
+    private static partial void LogWriteResumed(ILogger logger, string directory, long count, long total);
+
+    [LoggerMessage(4, LogLevel.Warning, "Access log: {Count} lines dropped ({Total} since start) in {Directory} {When}")]
+    private static partial void LogWriteDropped(ILogger logger, long count, long total, string directory, string when);
 }

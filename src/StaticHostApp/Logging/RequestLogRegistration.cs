@@ -25,7 +25,8 @@ internal static class RequestLogRegistration
                 log.QueueCapacity,
                 log.FlushInterval,
                 TimeZoneInfo.Local,
-                services.GetRequiredService<ILogger<CombinedLogWriter>>());
+                services.GetRequiredService<ILogger<CombinedLogWriter>>(),
+                services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         });
         return services;
     }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using StaticHostApp.Files;
 
 namespace StaticHostApp.Middleware;
 
@@ -19,6 +20,12 @@ internal sealed partial class FileErrorMiddleware(RequestDelegate next, string s
         try
         {
             await next(context);
+        }
+        catch (FileChangedWhileSendingException exception)
+        {
+            // Reported at Warning with the site and the path where it was found; the response cannot be completed.
+            LogCutShortAborted(logger, site, path, exception.InnerException?.GetType().Name ?? string.Empty);
+            context.Abort();
         }
         catch (Exception exception) when (IsClientDisconnect(exception, context))
         {
@@ -77,6 +84,9 @@ internal sealed partial class FileErrorMiddleware(RequestDelegate next, string s
 
         return false;
     }
+
+    [LoggerMessage(6, LogLevel.Debug, "Connection aborted after a file changed while serving {Site} {Path} ({ExceptionType})")]
+    private static partial void LogCutShortAborted(ILogger logger, string site, PathString path, string exceptionType);
 
     [LoggerMessage(5, LogLevel.Debug, "Client disconnected while serving {Site} {Path} ({ExceptionType})")]
     private static partial void LogClientDisconnected(ILogger logger, string site, PathString path, string exceptionType);

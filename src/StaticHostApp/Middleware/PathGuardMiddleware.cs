@@ -6,18 +6,46 @@ namespace StaticHostApp.Middleware;
 /// and "." or ".." segments. Kestrel already removes dot segments from the request line, but other servers
 /// (TestServer, a future proxy in front) may not, so this does not rely on it.
 /// </summary>
+/// <remarks>
+/// It also merges runs of slashes (<c>//index.html</c>, <c>/d//x.txt</c>) into one, as nginx's
+/// <c>merge_slashes on</c> does, before any site sees the path: the file looked up, the open-file cache's key and
+/// the <c>Cache-Control</c> rules (<c>/assets/*</c>) all see one spelling of each path. The access log keeps the
+/// request target as the client sent it.
+/// </remarks>
 internal sealed class PathGuardMiddleware(RequestDelegate next)
 {
     /// <summary>Checks the path and calls the next middleware, or answers 400.</summary>
     public Task InvokeAsync(HttpContext context)
     {
-        if (IsHostile(context.Request.Path.Value))
+        var path = context.Request.Path.Value;
+        if (IsHostile(path))
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             return Task.CompletedTask;
         }
 
+        if (path is not null && path.Contains("//", StringComparison.Ordinal))
+        {
+            context.Request.Path = new PathString(MergeSlashes(path));
+        }
+
         return next(context);
+    }
+
+    /// <summary><paramref name="path"/> with every run of slashes replaced by one slash.</summary>
+    internal static string MergeSlashes(string path)
+    {
+        // Only paths that have a double slash get here, a rare request: clarity over speed.
+        var merged = new System.Text.StringBuilder(path.Length);
+        foreach (var c in path)
+        {
+            if (c != '/' || merged.Length == 0 || merged[^1] != '/')
+            {
+                merged.Append(c);
+            }
+        }
+
+        return merged.ToString();
     }
 
     /// <summary>True for paths that must never reach a file provider.</summary>

@@ -2,13 +2,14 @@ namespace StaticHostApp.Sites;
 
 /// <summary>
 /// The open-file cache (<c>StaticHost:OpenFileCache</c>), nginx's <c>open_file_cache</c>: descriptors and metadata of
-/// recently served files kept for <see cref="Validity"/>, so a hot file costs no open, statx or close per request.
+/// recently served files kept for <see cref="Validity"/>, so a hot file costs one statx (checking
+/// it is unchanged) instead of an open, a statx and a close per request.
 /// </summary>
 public sealed class OpenFileCacheOptions
 {
     /// <summary>
-    /// How long a cached file is served without looking at its path again: a change to the path (replaced, deleted,
-    /// made unreadable) can take this long to show. Defaults to zero: no cache, every request opens its file.
+    /// How long a cached file is served without looking at its path again: a change to the path (renamed over,
+    /// deleted, made unreadable) can take this long to show; a file changed in place is seen at once. At most 49 days. Defaults to zero: no cache, every request opens its file.
     /// </summary>
     public TimeSpan Validity { get; set; }
 

@@ -6,6 +6,15 @@ namespace StaticHostApp.Sites;
 /// </summary>
 internal sealed class SiteCatalog
 {
+    /// <summary>
+    /// The longest open-file cache validity: its sweep runs on a timer of that period, and timers take at most
+    /// 4,294,967,294 ms (49.7 days).
+    /// </summary>
+    public static readonly TimeSpan MaxCacheValidity = TimeSpan.FromDays(49);
+
+    /// <summary>The longest flush interval of the access log: the writer waits that long, and waits take at most int.MaxValue ms (24.8 days).</summary>
+    public static readonly TimeSpan MaxFlushInterval = TimeSpan.FromDays(24);
+
     private SiteCatalog(IReadOnlyList<SiteDefinition> sites, SiteDefinition? defaultSite, IReadOnlyList<string> errors)
     {
         Sites = sites;
@@ -100,10 +109,15 @@ internal sealed class SiteCatalog
             errors.Add($"{Section}:HttpsPort {options.HttpsPort} is not a TCP port (1-65535).");
         }
 
-        if (options.OpenFileCache.Validity < TimeSpan.Zero || options.OpenFileCache.MaxFiles < 1)
+        if (options.OpenFileCache.Validity < TimeSpan.Zero || options.OpenFileCache.Validity > MaxCacheValidity)
         {
-            errors.Add($"{Section}:OpenFileCache needs a Validity of zero (off) or more and MaxFiles of at least 1 " +
-                $"(got {options.OpenFileCache.Validity} and {options.OpenFileCache.MaxFiles}).");
+            errors.Add($"{Section}:OpenFileCache:Validity {options.OpenFileCache.Validity} is out of range: " +
+                $"zero (off) up to {MaxCacheValidity.TotalDays} days.");
+        }
+
+        if (options.OpenFileCache.MaxFiles < 1)
+        {
+            errors.Add($"{Section}:OpenFileCache:MaxFiles {options.OpenFileCache.MaxFiles} is out of range: at least 1.");
         }
 
         ValidateRequestLog(options.RequestLog, errors);
@@ -162,9 +176,9 @@ internal sealed class SiteCatalog
             errors.Add($"{Key}:FileName is empty.");
         }
 
-        if (log.FlushInterval <= TimeSpan.Zero)
+        if (log.FlushInterval <= TimeSpan.Zero || log.FlushInterval > MaxFlushInterval)
         {
-            errors.Add($"{Key}:FlushInterval must be positive.");
+            errors.Add($"{Key}:FlushInterval {log.FlushInterval} is out of range: it must be positive and at most {MaxFlushInterval.TotalDays} days.");
         }
 
         if (log.QueueCapacity < 1)

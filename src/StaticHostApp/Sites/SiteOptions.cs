@@ -34,6 +34,11 @@ public sealed class SiteOptions
     /// <summary>Index file names a directory request looks for, in order. Empty: <see cref="StaticHostOptions.IndexFiles"/>.</summary>
     public IList<string> IndexFiles { get; } = [];
 
+    /// <summary>
+    /// Path prefixes under which dot-segments are served on this site. Empty: <see cref="StaticHostOptions.AllowedDotPaths"/>.
+    /// </summary>
+    public IList<string> AllowedDotPaths { get; } = [];
+
     /// <summary>List a directory that has no index file. Unset: <see cref="StaticHostOptions.DirectoryListing"/>.</summary>
     public bool? DirectoryListing { get; set; }
 

@@ -113,9 +113,10 @@ internal sealed partial class SiteReloader : IDisposable
             {
                 next = _build(catalog, options);
             }
-            catch (IOException exception)
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
             {
-                // A root that vanished between the check and the build.
+                // A root that vanished (or cannot be opened) between the check and the build. The build has disposed
+                // whatever it had created (file providers, their caches and timers): a failed reload leaves nothing.
                 LogRejected(_logger, exception.Message);
                 return false;
             }

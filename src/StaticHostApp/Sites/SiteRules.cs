@@ -11,6 +11,7 @@ namespace StaticHostApp.Sites;
 internal sealed class SiteRules
 {
     private const string DefaultIndexFile = "index.html";
+    private const string WellKnown = "/.well-known/";
 
     /// <summary>Serve files with an unknown extension as <see cref="DefaultContentType"/>.</summary>
     public required bool ServeUnknownFileTypes { get; init; }
@@ -23,6 +24,9 @@ internal sealed class SiteRules
 
     /// <summary>List directories without an index file.</summary>
     public required bool DirectoryListing { get; init; }
+
+    /// <summary>Path prefixes under which dot-segments are served (see <see cref="StaticHostOptions.AllowedDotPaths"/>).</summary>
+    public required IReadOnlyList<string> AllowedDotPaths { get; init; }
 
     /// <summary>Serve precompressed siblings.</summary>
     public required bool Precompressed { get; init; }
@@ -76,6 +80,31 @@ internal sealed class SiteRules
             {
                 errors.Add($"{indexKey} '{name}' is not a file name (no '/', not hidden).");
             }
+        }
+
+        var (dotPaths, dotKey) = site.AllowedDotPaths.Count > 0 ? (site.AllowedDotPaths, $"{key}:AllowedDotPaths") : (server.AllowedDotPaths, $"{Section}:AllowedDotPaths");
+        var allowedDotPaths = new List<string>();
+        for (var i = 0; i < dotPaths.Count; i++)
+        {
+            var prefix = dotPaths[i];
+            if (string.IsNullOrEmpty(prefix))
+            {
+                continue; // a single empty entry stands for "none"
+            }
+
+            if (prefix.Length < 2 || prefix[0] != '/' || prefix[^1] != '/' || Middleware.PathGuardMiddleware.IsHostile(prefix) || prefix.Contains("//", StringComparison.Ordinal))
+            {
+                errors.Add($"{dotKey}:{i} '{prefix}' must be a path prefix that starts and ends with '/', e.g. '/.well-known/' (no '.' or '..' segment, no '//').");
+            }
+            else
+            {
+                allowedDotPaths.Add(prefix);
+            }
+        }
+
+        if (dotPaths.Count == 0)
+        {
+            allowedDotPaths.Add(WellKnown);
         }
 
         var cacheControl = new List<(string, string)>();
@@ -137,6 +166,7 @@ internal sealed class SiteRules
             DefaultContentType = site.DefaultContentType ?? server.DefaultContentType,
             IndexFiles = [.. indexFiles],
             DirectoryListing = site.DirectoryListing ?? server.DirectoryListing,
+            AllowedDotPaths = [.. allowedDotPaths],
             Precompressed = site.Precompressed ?? server.Precompressed,
             CacheControl = [.. cacheControl],
             Headers = [.. headers],

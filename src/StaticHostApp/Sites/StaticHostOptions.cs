@@ -49,6 +49,13 @@ public sealed class StaticHostOptions
     /// <summary>The open-file cache (off unless <see cref="OpenFileCacheOptions.Validity"/> is set).</summary>
     public OpenFileCacheOptions OpenFileCache { get; } = new();
 
+    /// <summary>
+    /// Path prefixes under which dot-segments are served, each starting and ending with '/', for every site that
+    /// names none (<see cref="SiteOptions.AllowedDotPaths"/>); every other dot-file and dot-directory stays hidden.
+    /// Empty: <c>/.well-known/</c> (ACME challenges, <c>security.txt</c>). A single empty entry hides them all.
+    /// </summary>
+    public IList<string> AllowedDotPaths { get; } = [];
+
     /// <summary>Index file names a directory request looks for, in order, on every site that names none. Empty: <c>index.html</c>.</summary>
     public IList<string> IndexFiles { get; } = [];
 

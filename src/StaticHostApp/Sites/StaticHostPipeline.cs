@@ -70,7 +70,7 @@ internal static class StaticHostPipeline
             foreach (var site in catalog.Sites)
             {
                 var cache = options.OpenFileCache is { Validity.Ticks: > 0 } caching ? new OpenFileCache(caching.Validity, caching.MaxFiles) : null;
-                var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot, site.Rules.Precompressed, cache);
+                var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot, site.Rules.Precompressed, cache, site.Rules.AllowedDotPaths);
                 resources.Add(files);
                 var serve = BuildSite(app.New(), site, files, options, contentTypes, loggers);
                 var branch = new SiteBranch(site.Name, site.RedirectToHttps ? HttpsRedirect.Before(serve, site, options.HttpsPort) : serve);
@@ -97,7 +97,9 @@ internal static class StaticHostPipeline
         ILoggerFactory loggers)
     {
         // Files are opened once, checked on their descriptors and sent from them; the request closes them at its end.
-        branch.Use(next => new RequestFilesMiddleware(next).InvokeAsync);
+        // A file response cut short because the file changed under it is reported with the site and the path.
+        var cutShort = new CutShortResponses(site.Name, loggers.CreateLogger<CutShortResponses>());
+        branch.Use(next => new RequestFilesMiddleware(next, cutShort).InvokeAsync);
 
         var rules = site.Rules;
         if (rules.ErrorPages.Count > 0)
@@ -112,7 +114,7 @@ internal static class StaticHostPipeline
         var staticFiles = new StaticFileOptions
         {
             FileProvider = files,
-            ContentTypeProvider = contentTypes,
+            ContentTypeProvider = rules.AllowedDotPaths.Count > 0 ? new DotPathContentTypes(contentTypes, rules.AllowedDotPaths, rules.DefaultContentType) : contentTypes,
             ServeUnknownFileTypes = rules.ServeUnknownFileTypes,
             DefaultContentType = rules.DefaultContentType,
         };
@@ -139,7 +141,7 @@ internal static class StaticHostPipeline
         // A directory without an index file: listed when the site asks for it, else the fallback's 404.
         if (rules.DirectoryListing)
         {
-            branch.UseDirectoryBrowser(new DirectoryBrowserOptions { FileProvider = files, RedirectToAppendTrailingSlash = true });
+            branch.UseDirectoryBrowser(new DirectoryBrowserOptions { FileProvider = files, RedirectToAppendTrailingSlash = true, Formatter = new SiteDirectoryFormatter() });
         }
 
         var fallback = new SiteFallbackMiddleware(files, rules.IndexFiles, site.Name, loggers.CreateLogger<SiteFallbackMiddleware>());

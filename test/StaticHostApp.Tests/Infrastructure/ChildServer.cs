@@ -36,9 +36,15 @@ public sealed class ChildServer : IAsyncDisposable
     /// Starts the app with <paramref name="args"/> (plus a loopback port 0 URL and the sandbox as content root) and
     /// waits, at most <paramref name="timeout"/>, for it to report its address.
     /// </summary>
-    public static async Task<ChildServer> StartAsync(SiteSandbox sandbox, IEnumerable<string> args, bool asNobody, TimeSpan timeout)
+    public static Task<ChildServer> StartAsync(SiteSandbox sandbox, IEnumerable<string> args, bool asNobody, TimeSpan timeout) =>
+        StartAsync(sandbox, args, asNobody ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] : [], timeout);
+
+    /// <summary>
+    /// Starts the app through <paramref name="launcher"/> (a program and its arguments that end by running the
+    /// command after them, such as <c>nohup</c>) and waits, at most <paramref name="timeout"/>, for its address.
+    /// </summary>
+    public static async Task<ChildServer> StartAsync(SiteSandbox sandbox, IEnumerable<string> args, IReadOnlyList<string> launcher, TimeSpan timeout)
     {
-        string[] launcher = asNobody ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] : [];
         var child = Launch(sandbox, args, launcher);
         try
         {

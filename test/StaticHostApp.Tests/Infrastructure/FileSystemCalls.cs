@@ -20,6 +20,18 @@ internal static partial class FileSystemCalls
         }
     }
 
+    /// <summary>
+    /// Renames <paramref name="from"/> over <paramref name="to"/> with rename(2), replacing whatever <paramref name="to"/>
+    /// names (a symbolic link too) in one step: what <c>mv -T</c> does in an atomic deploy.
+    /// </summary>
+    public static void Rename(string from, string to)
+    {
+        if (renameat2(AtFdCwd, from, AtFdCwd, to, 0) != 0)
+        {
+            throw new IOException($"rename({from}, {to}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     /// <summary>Creates a FIFO.</summary>
     public static void MakeFifo(string path)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -43,7 +44,8 @@ public sealed class RunningHost : IAsyncDisposable
         ServerKind kind,
         string? contentRoot,
         IReadOnlyDictionary<string, string?> settings,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null,
+        Action<ListenOptions>? configureListen = null)
     {
         var factory = new StaticHostFactory(contentRoot, settings, configureServices);
         try
@@ -53,7 +55,7 @@ public sealed class RunningHost : IAsyncDisposable
                 // The port is chosen through Kestrel's own options, not UseKestrel(port): the factory applies a port
                 // to the server's address list after building the host, which races with Program's own start of
                 // the host and fails now and then with "Addresses cannot be modified after the server has started".
-                factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+                factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => configureListen?.Invoke(listen)));
                 factory.StartServer();
                 var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
                     .Addresses.Single();

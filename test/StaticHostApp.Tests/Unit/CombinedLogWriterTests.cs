@@ -119,15 +119,23 @@ public sealed class CombinedLogWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task A_log_directory_that_cannot_be_created_is_reported_and_later_lines_are_dropped_not_queued()
+    public async Task A_log_directory_that_cannot_be_created_drops_and_counts_lines_and_writing_resumes_once_it_can()
     {
         _sandbox.WriteFile("not-a-directory", "file");
-        await using var writer = Writer(directory: "not-a-directory");
+        await using var writer = Writer(directory: "not-a-directory", flushInterval: TimeSpan.FromMilliseconds(20));
 
         writer.Queue.TryEnqueue(Entry("/lost", "a.test"));
 
-        await Eventually.WaitAsync(() => _logs.Entries.Any(e => e.Level == LogLevel.Error && e.Message.Contains("Access log writing", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the write failure to be logged");
-        Assert.False(writer.Queue.TryEnqueue(Entry("/next", "a.test")));
+        await Eventually.WaitAsync(() => _logs.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("Access log writing failed: 1 lines dropped", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the dropped line to be reported");
+        Assert.Equal(1, writer.WriteDropped);
+
+        // The cause goes away: the next line is written, with no reopen asked for.
+        File.Delete(_sandbox["not-a-directory"]);
+        Assert.True(writer.Queue.TryEnqueue(Entry("/kept", "a.test")));
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["not-a-directory/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "the line after recovery");
+        Assert.Equal("/kept", CombinedLogFormat.Parse(CombinedLogFormat.ReadLines(_sandbox["not-a-directory/access.log"])[0]).Target);
+        await Eventually.WaitAsync(() => _logs.Entries.Any(e => e.Level == LogLevel.Information && e.Message.Contains("resumed", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the recovery to be reported");
+        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Error);
     }
 
     /// <inheritdoc />

@@ -42,5 +42,12 @@ public sealed class PathGuardTests
     [InlineData("/a/b.c/d.e", false)]
     [InlineData("/index.html", false)]
     [InlineData("/a./b", false)]
-    public void Dot_segments_are_hidden(string path, bool hidden) => Assert.Equal(hidden, SiteFileProvider.HasHiddenSegment(path));
+    public void Dot_segments_are_hidden(string path, bool hidden) => Assert.Equal(hidden, HiddenPaths.HasHiddenSegment(path));
+
+    [Theory]
+    [InlineData("//index.html", "/index.html")]
+    [InlineData("/d//x.txt", "/d/x.txt")]
+    [InlineData("///a////b/", "/a/b/")]
+    [InlineData("/a/b", "/a/b")]
+    public void Runs_of_slashes_merge_into_one(string path, string merged) => Assert.Equal(merged, PathGuardMiddleware.MergeSlashes(path));
 }
