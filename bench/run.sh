@@ -102,16 +102,12 @@ fi
 
 [[ $file_cache == on || $file_cache == off ]] || { echo "run.sh: --file-cache takes on or off, not '$file_cache'" >&2; exit 2; }
 
-SERVER_CPU=0
-CLIENT_CPU=1
-PORT_BASE=${BENCH_PORT_BASE:-18080}
+# Placement, ports, labels and start-up of every server; process helpers; connection limits.
+source "$BENCH_DIR/lib/procs.sh"
+source "$BENCH_DIR/lib/servers.sh"
+source "$BENCH_DIR/lib/limits.sh"
 WRK_TIMEOUT=10s   # wrk's default 2 s would count a 16 MiB response queued behind 63 others as a timeout
-HOST_HEADER="bench.test"
-read -ra extra_app_args <<<"${BENCH_APP_ARGS:-}"
 
-ALL_SERVERS=(epoll epoll-inline sockets nginx)
-OPTIONAL_SERVERS=(epoll-cork) # only run when named in --servers
-KNOWN_SERVERS=("${ALL_SERVERS[@]}" "${OPTIONAL_SERVERS[@]}")
 SERVERS=("${ALL_SERVERS[@]}")
 if [[ -n $server_list ]]; then
   IFS=, read -ra SERVERS <<<"$server_list"
@@ -119,18 +115,6 @@ if [[ -n $server_list ]]; then
     [[ " ${KNOWN_SERVERS[*]} " == *" $server "* ]] || { echo "run.sh: unknown server '$server'" >&2; exit 2; }
   done
 fi
-declare -A SERVER_LABEL=(
-  [epoll]="epoll (ThreadPool)"
-  [epoll-inline]="epoll (Inline)"
-  [sockets]="Kestrel Sockets"
-  [nginx]="nginx"
-  [epoll-cork]="epoll (ThreadPool, Cork)"
-)
-declare -A SERVER_PORT=()
-for i in "${!KNOWN_SERVERS[@]}"; do
-  SERVER_PORT[${KNOWN_SERVERS[$i]}]=$((PORT_BASE + i))
-done
-
 # Workloads: id -> "app path connections pipeline-depth" (depth 1 = no pipelining). The app is the .NET server
 # program: static = StaticHostApp serving bench/scratch/www, plaintext = PlaintextApp (which answers every path;
 # nginx answers /plaintext from its config).
@@ -167,82 +151,11 @@ done
 
 # ---------------------------------------------------------------------------------------------- helpers
 
-log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
 for tool in wrk strace gnuplot taskset cc dotnet setsid timeout "$NGINX_BIN"; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found; run bench/setup.sh first"
 done
 (($(nproc) >= 2)) || die "needs at least 2 CPUs (server on CPU $SERVER_CPU, client on CPU $CLIENT_CPU)"
 
-# Process groups started by this script; all are killed on exit, whatever the reason.
-declare -A STARTED_GROUPS=()
-
-kill_group() { # pgid: TERM, up to 10 s grace, then KILL
-  local pgid=$1 i
-  # Forget the group first, so a group that is already gone is never signalled again later (its id could
-  # by then belong to an unrelated process).
-  unset "STARTED_GROUPS[$pgid]"
-  if ! kill -TERM -- "-$pgid" 2>/dev/null; then
-    wait "$pgid" 2>/dev/null || true
-    return 0
-  fi
-  for ((i = 0; i < 100; i++)); do
-    kill -0 -- "-$pgid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL -- "-$pgid" 2>/dev/null || true
-  wait "$pgid" 2>/dev/null || true
-}
-
-cleanup() {
-  local pgid
-  for pgid in "${!STARTED_GROUPS[@]}"; do
-    kill_group "$pgid"
-  done
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT
-trap 'log "terminated"; exit 143' TERM
-
-# Starts "$@" in the background as the leader of a new session/process group and records it.
-# In a non-interactive shell a background job is not a group leader, so setsid does not fork and $! is the
-# pid of the command itself (setsid and taskset both exec).
-spawn() { # logfile command...
-  local logfile=$1
-  shift
-  setsid "$@" >"$logfile" 2>&1 </dev/null &
-  SPAWNED=$!
-  STARTED_GROUPS[$SPAWNED]=1
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# utime+stime, in clock ticks, summed over every process of a process group (nginx: master + worker).
-cpu_ticks() {
-  local pgid=$1 pid stat total=0
-  local -a f
-  for pid in $(pgrep -g "$pgid"); do
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-    read -ra f <<<"${stat##*) }" # fields after "pid (comm) "; f[0] is field 3 (state)
-    total=$((total + f[11] + f[12]))
-  done
-  echo "$total"
-}
-
-# VmRSS in KiB summed over a process group.
-rss_kib() {
-  local pgid=$1 pid kib total=0
-  for pid in $(pgrep -g "$pgid"); do
-    kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || continue
-    total=$((total + ${kib:-0}))
-  done
-  echo "$total"
-}
-
-# Runs wrk against a server for a workload; sets WRK_RESULT to wrk's result line (from lua/report.lua).
-# wrk runs in its own process group like the servers, and the script waits for it with the wait builtin,
 # which a trapped Ctrl-C interrupts at once (cleanup then kills wrk too).
 run_wrk() { # port workload seconds
   local port=$1 workload=$2 seconds=$3 app path conns depth out="$WORK/logs/wrk.out"
@@ -271,149 +184,6 @@ field() { # "WRK_RESULT k=v ..." key
   echo 0
 }
 
-# ---------------------------------------------------------------------------------------------- servers
-
-APP_DLL="$WORK/app/StaticHostApp.dll"
-PLAINTEXT_DLL="$WORK/plaintext/PlaintextApp.dll"
-PROBE_DLL="$WORK/probe/AllocationProbe.dll"
-# Each .NET server's allocation probe writes to its own file, since the servers of a phase run side by side.
-allocation_file() { echo "$WORK/allocated-$1.txt"; } # name
-WWW="$WORK/www"
-NGINX_DIR="$WORK/nginx"
-
-write_nginx_conf() {
-  mkdir -p "$NGINX_DIR/tmp" "$NGINX_DIR/logs"
-  local user_line="" cache_lines="# open_file_cache off (--file-cache off)"
-  # As root the workers would otherwise drop to 'nobody', who may not be able to read the repository.
-  ((EUID == 0)) && user_line="user $(id -un) $(id -gn);"
-  # The same freshness trade as StaticHostApp's OpenFileCache:Validity=00:00:05.
-  [[ $file_cache == on ]] && cache_lines="open_file_cache max=1000 inactive=20s;
-    open_file_cache_valid 5s;"
-  cat >"$NGINX_DIR/nginx.conf" <<EOF
-# Generated by bench/run.sh. One worker, like the single CPU every server gets in this benchmark.
-$user_line
-daemon off;
-master_process on;
-worker_processes 1;
-worker_rlimit_nofile $NOFILE;
-pid $NGINX_DIR/nginx.pid;
-error_log $NGINX_DIR/logs/error.log warn;
-
-events {
-    worker_connections $((NOFILE - 64));
-    use epoll;
-}
-
-http {
-    default_type application/octet-stream;
-    types { text/plain txt; }
-    sendfile on;
-    tcp_nopush on;
-    tcp_nodelay on;
-    access_log off;
-    keepalive_requests 1000000000;
-    keepalive_timeout 300s;
-    client_body_temp_path $NGINX_DIR/tmp/body;
-    proxy_temp_path $NGINX_DIR/tmp/proxy;
-    fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
-    uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
-    scgi_temp_path $NGINX_DIR/tmp/scgi;
-    $cache_lines
-
-    server {
-        listen 127.0.0.1:${SERVER_PORT[nginx]};
-        server_name $HOST_HEADER;
-        root $WWW;
-
-        # The plaintext workloads' reference: 13 bytes from the configuration, no file.
-        location = /plaintext {
-            default_type text/plain;
-            return 200 "Hello, World!";
-        }
-    }
-}
-EOF
-  "$NGINX_BIN" -t -q -p "$NGINX_DIR" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_DIR/nginx.conf" ||
-    die "nginx rejected $NGINX_DIR/nginx.conf"
-}
-
-# Arguments every StaticHostApp instance gets (APP_LOGGING_ARGS, set after publishing, turns the access log off;
-# APP_CACHE_ARGS the open-file cache on). The log level keeps console logging to warnings and errors, nothing per
-# request.
-app_common_args() { # port
-  printf '%s\n' \
-    --urls "http://127.0.0.1:$1" \
-    "--StaticHost:Sites:0:Hosts:0=$HOST_HEADER" \
-    "--StaticHost:Sites:0:Root=$WWW" \
-    "--StaticHost:DefaultSite=$HOST_HEADER" \
-    --Logging:LogLevel:Default=Warning \
-    --Logging:LogLevel:Microsoft.AspNetCore=Warning
-}
-
-# probe_path: what start_server requests to know a server is ready (a static file, or /plaintext).
-# SERVER_PID is the process-group leader (dotnet, or nginx's master).
-start_server() { # name app (static|plaintext; nginx serves both from one instance)
-  local name=$1 app=$2 port=${SERVER_PORT[$1]} probe_path=/13B.txt
-  [[ $app == plaintext ]] && probe_path=/plaintext
-  port_in_use "$port" && die "127.0.0.1:$port is already in use (set BENCH_PORT_BASE)"
-  local logfile="$WORK/logs/$name.log"
-  local -a cmd
-  case "$name" in
-    nginx)
-      cmd=("$NGINX_BIN" -p "$NGINX_DIR" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_DIR/nginx.conf") ;;
-    *)
-      if [[ $app == plaintext ]]; then
-        cmd=("$PLAINTEXT_DLL" --urls "http://127.0.0.1:$port")
-        case "$name" in
-          sockets) cmd+=(--transport sockets) ;;
-          *) cmd+=(--transport epoll) ;;
-        esac
-      else
-        mapfile -t cmd < <(app_common_args "$port")
-        [[ $name == sockets ]] && cmd+=(--Transport=sockets)
-        cmd=("$APP_DLL" "${cmd[@]}" "${APP_LOGGING_ARGS[@]}" "${APP_CACHE_ARGS[@]}")
-      fi
-      case "$name" in
-        epoll) cmd+=(--EpollTransport:ApplicationSchedulingMode=ThreadPool) ;;
-        epoll-cork) cmd+=(--EpollTransport:ApplicationSchedulingMode=ThreadPool --EpollTransport:Cork=true) ;;
-        epoll-inline) cmd+=(--EpollTransport:ApplicationSchedulingMode=Inline) ;;
-      esac
-      rm -f "$(allocation_file "$name")"
-      cmd=(env ASPNETCORE_ENVIRONMENT=Production "DOTNET_STARTUP_HOOKS=$PROBE_DLL" "BENCH_ALLOCATION_FILE=$(allocation_file "$name")"
-        dotnet "${cmd[@]}" "${extra_app_args[@]}") ;;
-  esac
-  spawn "$logfile" taskset -c "$SERVER_CPU" "${cmd[@]}"
-  SERVER_PID=$SPAWNED
-
-  # Ready when a real request for the smallest file gets a complete response.
-  local i probe=""
-  for ((i = 0; i < 300; i++)); do
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$logfile" >&2; die "$name exited during start-up (log: $logfile)"; }
-    if probe=$("$IDLECLIENT" "$port" "$probe_path" 1 0 2>/dev/null); then break; fi
-    sleep 0.1
-  done
-  [[ $probe == ready* ]] || die "$name did not answer on 127.0.0.1:$port within 30 s (log: $logfile)"
-  if [[ $probe != *"ok=1"* ]]; then
-    note "$name: GET $probe_path did not return 2xx at start-up; its runs count every response as an error"
-    log "WARNING: $name does not serve $probe_path (non-2xx)"
-  fi
-  check_transport "$name"
-}
-
-# The .NET server's total allocated bytes so far, from the allocation probe (SIGUSR2 -> file); nothing for nginx
-# or when the probe does not answer within 5 s.
-allocated_bytes() { # name pid
-  [[ $1 == nginx ]] && return 0
-  local i file
-  file=$(allocation_file "$1")
-  rm -f "$file"
-  kill -USR2 "$2" 2>/dev/null || return 0
-  for ((i = 0; i < 50; i++)); do
-    [[ -s $file ]] && { cat "$file"; return 0; }
-    sleep 0.1
-  done
-  note "$1: the allocation probe did not answer; allocations were not measured"
-}
 
 # A server's instances, one line each: the app, then the workloads (of those selected) it runs. A .NET server runs
 # StaticHostApp for the static workloads and PlaintextApp for the plaintext ones; nginx serves both at once.
@@ -437,26 +207,6 @@ instances_of() { # name workload...
 # the plaintext workload for PlaintextApp.
 warmup_workload() { [[ $1 == plaintext ]] && echo plaintext || echo 4k; }
 
-# Makes sure each .NET server really runs the transport it is labelled with: the epoll transport names its
-# threads epoll-N, the Sockets transport has none of them.
-check_transport() { # name
-  local name=$1 comms
-  [[ $name == nginx ]] && return 0
-  comms=$(cat "/proc/$SERVER_PID/task/"*/comm 2>/dev/null || true)
-  if [[ $name == sockets ]]; then
-    grep -q '^epoll-' <<<"$comms" && note "$name: epoll transport threads found; --Transport=sockets was not honoured"
-  else
-    grep -q '^epoll-' <<<"$comms" || note "$name: no epoll-N threads found; the epoll transport may not be in use"
-  fi
-  return 0
-}
-
-stop_server() { kill_group "$SERVER_PID"; }
-
-NOTES_FILE="$WORK/notes.txt"
-note() {
-  grep -qxF -- "$*" "$NOTES_FILE" 2>/dev/null || echo "$*" >>"$NOTES_FILE"
-}
 
 # ---------------------------------------------------------------------------------------------- preparation
 
@@ -464,62 +214,20 @@ started_at=$(date +%s)
 mkdir -p "$WORK/logs" "$out_dir"
 : >"$NOTES_FILE"
 
-# Enough descriptors for the idle connections plus wrk's and the server's own; children inherit it.
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-NOFILE=$(ulimit -n)
-if ((NOFILE < idle_conns + 1024)); then
-  idle_conns=$((NOFILE - 1024))
-  note "open-files limit is $NOFILE; the memory test used $idle_conns idle connections"
-fi
+# Enough descriptors and local ports for the largest number of connections a phase opens; children inherit it.
+most_connections=$idle_conns
+for workload in "${WORKLOADS[@]}"; do
+  read -r _ _ conns _ <<<"${WORKLOAD[$workload]}"
+  ((conns > most_connections)) && most_connections=$conns
+done
+ensure_connection_limits "$most_connections" "this run (--idle $idle_conns, workloads ${WORKLOADS[*]})"
 
-# Intermediate files go under bench/scratch too, so this never races with builds of src/ in its obj/ folders.
-publish() { # project output-dir
-  local name
-  name=$(basename "$1")
-  log "publishing $name (Release) into ${2#"$REPO_DIR/"}"
-  dotnet publish "$1" -c Release -o "$2" --artifacts-path "$WORK/artifacts" -nologo -v quiet \
-    >"$WORK/logs/publish-$name.log" 2>&1 ||
-    { tail -n 30 "$WORK/logs/publish-$name.log" >&2; die "dotnet publish of $name failed (log: bench/scratch/logs/publish-$name.log)"; }
-}
 publish "$REPO_DIR/src/StaticHostApp" "$WORK/app"
 publish "$REPO_DIR/bench/PlaintextApp" "$WORK/plaintext"
 publish "$REPO_DIR/bench/AllocationProbe" "$WORK/probe"
-
-# The app's access log (StaticHost:RequestLog) is switched off like nginx's access_log; the key is only passed
-# when the published configuration knows it, so an app without it is not handed an unknown setting.
-APP_LOGGING_ARGS=()
-if [[ -f $WORK/app/appsettings.json ]] && grep -q '"RequestLog"' "$WORK/app/appsettings.json"; then
-  APP_LOGGING_ARGS=(--StaticHost:RequestLog:Enabled=false)
-else
-  note "the published appsettings.json has no StaticHost:RequestLog section; the app ran with its default request logging"
-fi
-APP_CACHE_ARGS=()
-if [[ $file_cache == on ]]; then
-  if grep -q '"OpenFileCache"' "$WORK/app/appsettings.json" 2>/dev/null; then
-    APP_CACHE_ARGS=(--StaticHost:OpenFileCache:Validity=00:00:05)
-  else
-    note "the published appsettings.json has no StaticHost:OpenFileCache section; StaticHostApp ran without an open-file cache (nginx with one)"
-  fi
-fi
-
-log "building the idle client"
-IDLECLIENT="$WORK/idleclient"
-cc -O2 -Wall -Wextra -o "$IDLECLIENT" "$BENCH_DIR/idleclient.c"
-
-log "writing the files to serve into bench/scratch/www"
-mkdir -p "$WWW"
-printf 'Hello, world\n' >"$WWW/13B.txt" # 13 bytes
-make_file() { # name bytes: printable, incompressible-ish text of exactly that size
-  [[ -f $WWW/$1 && $(stat -c %s "$WWW/$1") == "$2" ]] && return
-  # base64 turns 57 random bytes into a 77-byte line; make a little more than needed, then cut to size.
-  head -c $(($2 * 57 / 77 + 114)) /dev/urandom | base64 -w 76 >"$WWW/$1"
-  truncate -s "$2" "$WWW/$1"
-}
-make_file 4KiB.txt 4096
-make_file 64KiB.txt 65536
-make_file 1MiB.txt 1048576
-make_file 16MiB.txt 16777216
-
+read_app_settings
+build_idleclient
+write_www
 write_nginx_conf
 
 # ---------------------------------------------------------------------------------------------- machine facts
@@ -566,13 +274,6 @@ for workload in "${WORKLOADS[@]}"; do
   if [[ $(app_of "$workload") == static ]]; then STATIC_WORKLOADS+=("$workload"); else PLAINTEXT_WORKLOADS+=("$workload"); fi
 done
 IDLE_LIMIT_TICKS=$(awk -v d="$duration" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%d", d * hz / 100 }') # 1% of a run
-
-rotated() { # offset server...: the servers, starting at offset (mod their count)
-  local offset=$1 i
-  shift
-  local -a all=("$@")
-  for ((i = 0; i < ${#all[@]}; i++)); do echo "${all[$(((i + offset) % ${#all[@]}))]}"; done
-}
 
 run_phase() { # round app workload...
   local round=$1 app=$2 server workload index=0 others_before others_after pid
