@@ -36,6 +36,15 @@ ensure_connection_limits() { # connections what (for the messages, e.g. "the 4k-
   As root:  sysctl -w net.ipv4.ip_local_port_range='1024 65535'"
   fi
 
+  # A closed client connection waits in TIME_WAIT for 60 s with its port; on loopback the kernel reuses such ports
+  # only with net.ipv4.tcp_tw_reuse (1, or 2: loopback only, the default). Without it, a warm-up and a counted run
+  # of the same size, seconds apart, need twice the ports.
+  if (($(cat /proc/sys/net/ipv4/tcp_tw_reuse) == 0 && high - low + 1 < 2 * connections + LIMITS_SPARE)); then
+    die "$what needs about $((2 * connections + LIMITS_SPARE)) local ports with net.ipv4.tcp_tw_reuse=0 (closed connections hold theirs for 60 s); net.ipv4.ip_local_port_range is $low-$high.
+  As root:  sysctl -w net.ipv4.tcp_tw_reuse=2   (reuse on loopback only, the kernel's default)
+  or:       sysctl -w net.ipv4.ip_local_port_range='1024 65535'"
+  fi
+
   # Every server here listens with a backlog of about 512 (Kestrel's and the epoll transport's default 512, nginx's
   # 511); the kernel caps it at somaxconn. Below that a connect burst overflows the queue earlier than the servers'
   # own settings would, and the run measures the machine's setting rather than the server's.

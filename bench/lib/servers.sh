@@ -6,6 +6,8 @@
 # The caller sets BENCH_DIR, REPO_DIR and WORK (bench/scratch) before sourcing, and file_cache (on|off) and NOFILE
 # (the open-files limit the servers run with) before write_nginx_conf.
 
+source "$BENCH_DIR/lib/tls.sh"
+
 NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
 SERVER_CPU=0
 CLIENT_CPU=1
@@ -34,8 +36,6 @@ APP_DLL="$WORK/app/StaticHostApp.dll"
 PLAINTEXT_DLL="$WORK/plaintext/PlaintextApp.dll"
 PROBE_DLL="$WORK/probe/AllocationProbe.dll"
 IDLEPROBE_DLL="$WORK/idleprobe/IdleProbe.dll"
-TLS_CERT="$WORK/tls/cert.pem"
-TLS_KEY="$WORK/tls/key.pem"
 # Each .NET server's allocation probe writes to its own file, since the servers of a phase run side by side.
 allocation_file() { echo "$WORK/allocated-$1.txt"; } # name
 WWW="$WORK/www"
@@ -287,13 +287,3 @@ write_www() {
   make_file 16MiB.txt 16777216
 }
 
-# A self-signed certificate for bench.test (ECDSA P-256, as a current certificate authority would issue), for the
-# HTTPS workloads; kept between runs.
-make_tls_cert() {
-  [[ -s $TLS_CERT && -s $TLS_KEY ]] && return
-  log "making a self-signed certificate in bench/scratch/tls"
-  mkdir -p "$(dirname "$TLS_CERT")"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -subj "/CN=$HOST_HEADER" \
-    -addext "subjectAltName=DNS:$HOST_HEADER,IP:127.0.0.1" -keyout "$TLS_KEY" -out "$TLS_CERT" 2>"$WORK/logs/openssl.log" ||
-    die "openssl could not make the certificate (log: bench/scratch/logs/openssl.log)"
-}
