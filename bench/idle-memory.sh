@@ -14,6 +14,9 @@
 #   transport    the transport alone (bench/IdleProbe): its IConnectionListenerFactory binds, accepts and keeps a read
 #                pending on every connection, no Kestrel server; each connection sends one request. This is the
 #                transport's own share.
+#   transport-direct  the same with the factory constructed directly, as a program without a host would: epoll
+#                without Kestrel's memory pool (MemoryPool<byte>.Shared) and meter factory, Sockets with default
+#                options. Not in the default set; set against 'transport' it shows what the host's pool costs.
 # Servers (--servers; default epoll,sockets,nginx; also epoll-inline, epoll-cork): nginx has only the HTTP layers.
 #
 # Options:
@@ -70,7 +73,7 @@ source "$BENCH_DIR/lib/limits.sh"
 ((connections > 0 && rounds > 0)) || die "--connections and --rounds must be positive"
 IFS=, read -ra LAYERS <<<"$layer_list"
 for layer in "${LAYERS[@]}"; do
-  [[ $layer =~ ^(static|plaintext|connection|transport)$ ]] || die "unknown layer '$layer' (see --help)"
+  [[ $layer =~ ^(static|plaintext|connection|transport|transport-direct)$ ]] || die "unknown layer '$layer' (see --help)"
 done
 IFS=, read -ra SERVERS <<<"$server_list"
 for server in "${SERVERS[@]}"; do
@@ -135,7 +138,7 @@ measure() { # round layer server
   local -a client_args=()
   case "$layer" in
     plaintext) path=/plaintext ;;
-    connection | transport) client_args=(-s) path=/ ;;
+    connection | transport*) client_args=(-s) path=/ ;;
   esac
   log "round $round/$rounds: $layer on $server"
   start_server "$server" "$layer"
@@ -158,7 +161,7 @@ measure() { # round layer server
     stop_server
     return
   fi
-  grep -q "ok=$connections " "$out" || [[ $layer == connection || $layer == transport ]] ||
+  grep -q "ok=$connections " "$out" || ((${#client_args[@]})) ||
     note "round $round, $layer on $server: not every request got a 2xx answer ($(head -n 1 "$out"))"
   # Below HTTP the client does not wait for the server: wait until the server has accepted every connection and
   # read every request, so the reading counts what a drained idle connection holds.
@@ -186,7 +189,7 @@ for ((round = 1; round <= rounds; round++)); do
     # The order of the servers turns each round, so none is always measured first after a layer change.
     mapfile -t order < <(rotated "$((round - 1))" "${SERVERS[@]}")
     for server in "${order[@]}"; do
-      [[ $server == nginx && ($layer == connection || $layer == transport) ]] && continue
+      [[ $server == nginx && $layer != static && $layer != plaintext ]] && continue
       measure "$round" "$layer" "$server"
     done
   done

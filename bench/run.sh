@@ -7,7 +7,7 @@
 #
 #   bench/setup.sh              # once: wrk, nginx, strace, gnuplot, taskset, cc, curl, openssl (Debian packages)
 #   bench/run.sh                # full run: 3 rounds of 10 s per workload and server, about 80 minutes
-#   bench/run.sh --quick        # smoke check: 1 round of 2 s runs, about 8 minutes; results go to bench/scratch/results
+#   bench/run.sh --quick        # smoke check: 1 round of 2 s runs, about 10 minutes; results go to bench/scratch/results
 #
 # Options (after --quick, which only changes the defaults):
 #   --rounds N        rounds of the throughput matrix (default 3, quick 1)
@@ -35,9 +35,10 @@
 # measurements of about 90 s) and 2 min of publishing: about 80 minutes. Shorter:
 #   --rounds 1 --duration 5 --idle 0                          about 20 minutes
 #   --workloads plaintext,plaintext-pipe16 --idle 0           about 20 minutes (--rounds 1 --duration 5: 10)
-#   --workloads 4k-c1000,4k-c10000 --idle 0                   about 20 minutes
-#   --workloads https-4k,https-1m --servers epoll,sockets --idle 0   about 15 minutes
-#   --quick                                                   about 8 minutes
+#   --workloads 4k-c1000,4k-c10000 --idle 0                   about 15 minutes
+#   --workloads https-4k,https-1m --servers epoll,sockets --idle 0   about 10 minutes
+#   --quick                                                   about 10 minutes (a 2 s run of 4k-c10000 may
+#                                                             complete no request while 10,000 connects queue)
 #
 # Environment:
 #   BENCH_PORT_BASE   first of the 127.0.0.1 ports used: five for HTTP from it, five for HTTPS from it + 10

@@ -6,6 +6,10 @@
 //                        service provider Kestrel would use (so it gets the same memory pool and meter factory),
 //                        binds, accepts, and keeps a pending read on every connection. This is the transport's own
 //                        share of an idle connection.
+//   --layer transport-direct  the same, with the factory constructed directly, as a program without a host
+//                        would: the epoll factory without Kestrel's IMemoryPoolFactory (so on MemoryPool<byte>.Shared)
+//                        and without a meter factory, Kestrel's Sockets factory with default options (its own
+//                        pool). The difference from 'transport' is what the host's memory pool and metrics cost.
 // Epoll options come from the EpollTransport configuration section. Prints "listening" once bound.
 using System.Net;
 using System.Runtime.InteropServices;
@@ -46,7 +50,7 @@ switch (layer)
         await app.WaitForShutdownAsync().ConfigureAwait(false);
         return 0;
 
-    case "transport":
+    case "transport" or "transport-direct":
         // The host is built for its services only and never started, so its lifetime does not see SIGTERM.
         using (var stop = new CancellationTokenSource())
         using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
@@ -56,13 +60,31 @@ switch (layer)
         }))
         {
             await using var host = builder.Build();
-            var factory = TransportOnly.FactoryFor(host.Services, transport);
-            await TransportOnly.AcceptAndHoldAsync(factory, endpoint, stop.Token).ConfigureAwait(false);
+            if (layer == "transport")
+            {
+                var factory = TransportOnly.FactoryFor(host.Services, transport); // The host disposes it.
+                await TransportOnly.AcceptAndHoldAsync(factory, endpoint, stop.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                var factory = TransportOnly.ConstructFactory(host.Services, transport);
+                try
+                {
+                    await TransportOnly.AcceptAndHoldAsync(factory, endpoint, stop.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (factory is IAsyncDisposable owned)
+                    {
+                        await owned.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
+            }
         }
 
         return 0;
 
     default:
-        Console.Error.WriteLine($"--layer '{layer}' is not supported: use 'connection' or 'transport'.");
+        Console.Error.WriteLine($"--layer '{layer}' is not supported: use 'connection', 'transport' or 'transport-direct'.");
         return 2;
 }

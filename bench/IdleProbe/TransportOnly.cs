@@ -2,6 +2,7 @@ using System.Net;
 using EpollTransport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Options;
 
 namespace IdleProbe;
 
@@ -18,6 +19,19 @@ internal static class TransportOnly
         var wanted = transport.Equals("sockets", StringComparison.OrdinalIgnoreCase) ? typeof(SocketTransportFactory) : typeof(EpollTransportFactory);
         return factories.FirstOrDefault(factory => factory.GetType() == wanted)
             ?? throw new InvalidOperationException($"No {wanted.Name} is registered in the host's services.");
+    }
+
+    /// <summary>
+    /// The listener factory constructed directly, with only the options and logging from the host's services: the
+    /// epoll factory then falls back to <see cref="System.Buffers.MemoryPool{T}.Shared"/> and a process-wide meter,
+    /// Kestrel's Sockets factory to its default options and its own memory pool.
+    /// </summary>
+    public static IConnectionListenerFactory ConstructFactory(IServiceProvider services, string transport)
+    {
+        var loggerFactory = services.GetRequiredService<ILoggerFactory>();
+        return transport.Equals("sockets", StringComparison.OrdinalIgnoreCase)
+            ? new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggerFactory)
+            : new EpollTransportFactory(services.GetRequiredService<IOptions<EpollTransportOptions>>(), loggerFactory);
     }
 
     /// <summary>Accepts until <paramref name="stopping"/> fires; every connection keeps a read pending until it ends.</summary>

@@ -15,6 +15,7 @@ BEGIN {
     LL["plaintext"] = "HTTP (PlaintextApp, one GET)"
     LL["connection"] = "connection level (a ConnectionHandler that drains its input)"
     LL["transport"] = "transport alone (IConnectionListenerFactory, a read pending)"
+    LL["transport-direct"] = "transport alone, factory constructed directly (no host memory pool)"
     file = 0
 }
 

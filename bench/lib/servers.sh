@@ -121,6 +121,7 @@ app_common_args() { # url
 #               (nginx: its ssl listener, when write_nginx_conf was asked for one)
 #   connection  bench/IdleProbe's draining ConnectionHandler under Kestrel (no nginx), on the server's port
 #   transport   bench/IdleProbe's transport with no Kestrel server (no nginx), on the server's port
+#   transport-direct  the same with the listener factory constructed directly, without the host's memory pool
 start_server() { # name app
   local name=$1 app=$2 port=${SERVER_PORT[$1]}
   [[ $app == https ]] && port=${SERVER_HTTPS_PORT[$1]}
@@ -128,14 +129,14 @@ start_server() { # name app
   local logfile="$WORK/logs/$name.log"
   local -a cmd
   case "$name:$app" in
-    nginx:connection | nginx:transport) die "nginx has no $app layer: it serves HTTP only" ;;
+    nginx:connection | nginx:transport*) die "nginx has no $app layer: it serves HTTP only" ;;
     nginx:*)
       cmd=("$NGINX_BIN" -p "$NGINX_DIR" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_DIR/nginx.conf") ;;
     *)
       case "$app" in
         plaintext)
           cmd=("$PLAINTEXT_DLL" --urls "http://127.0.0.1:$port" --transport "$(transport_of "$name")") ;;
-        connection | transport)
+        connection | transport | transport-direct)
           cmd=("$IDLEPROBE_DLL" --layer "$app" --port "$port" --transport "$(transport_of "$name")") ;;
         static | https)
           local url="http://127.0.0.1:$port"
@@ -184,7 +185,7 @@ probe_server() { # app port
       answer=$(curl -sk --http1.1 -o /dev/null -w '%{http_code}' -H "Host: $HOST_HEADER" "https://127.0.0.1:$port/13B.txt") ||
         return 1
       [[ $answer == 2* ]] && echo ok || echo other ;;
-    connection | transport)
+    connection | transport | transport-direct)
       "$IDLECLIENT" -s "$port" / 1 0 >/dev/null && echo ok ;;
     *)
       local path=/13B.txt
