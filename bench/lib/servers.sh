@@ -31,6 +31,7 @@ for i in "${!KNOWN_SERVERS[@]}"; do
   SERVER_HTTPS_PORT[${KNOWN_SERVERS[$i]}]=$((PORT_BASE + 10 + i))
 done
 
+# ---------------------------------------------------------------------------------------------- starting servers
 
 APP_DLL="$WORK/app/StaticHostApp.dll"
 PLAINTEXT_DLL="$WORK/plaintext/PlaintextApp.dll"
