@@ -23,12 +23,14 @@
 #   --new-args ARGS   the same for the new build; with the same commit twice this compares two settings, e.g.
 #                     bench/compare.sh HEAD HEAD --new-args --StaticHost:OpenFileCache:Validity=00:00:05
 #
-# Placement as in run.sh: server pinned to CPU 0, wrk (-t1 -c64 unless the workload says otherwise) to CPU 1. Each build is published from a
-# temporary git worktree into bench/scratch/compare/<commit>. In each round each build's StaticHostApp runs the
-# static workloads and its PlaintextApp the plaintext ones, each started fresh and warmed up. Reported per workload:
-# requests/s of each build (median over rounds), the NEW/BASE ratio taken per round (median, min-max), server CPU-ms
-# per request, context switches per request (every server thread, from /proc/PID/task/*/status) and allocated bytes
-# per request (GC allocation delta of the counted run, read through bench/AllocationProbe as in run.sh). Run it on a quiet machine (no build or test running).
+# Placement as in run.sh: server pinned to CPU 0, wrk (-t1 -c64 unless the workload says otherwise) to CPU 1. Each
+# build is published from a temporary git worktree into bench/scratch/compare/<commit>. In each round each build's
+# StaticHostApp runs the static workloads, its PlaintextApp the plaintext ones and its StaticHostApp over HTTPS the
+# HTTPS ones, each started fresh and warmed up. Reported per workload: requests/s of each build (median over
+# rounds), the NEW/BASE ratio taken per round (median, min-max), server CPU-ms per request, context switches per
+# request (every server thread, from /proc/PID/task/*/status) and allocated bytes per request (GC allocation delta
+# of the counted run, read through bench/AllocationProbe as in run.sh). Run it on a quiet machine (no build or test
+# running).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
