@@ -2,7 +2,10 @@
  * idleclient: opens N keep-alive HTTP/1.1 connections to 127.0.0.1:PORT, completes one GET on each (reading
  * the whole response), then holds them all open so the server's memory per idle connection can be measured.
  *
- *   idleclient PORT PATH COUNT [HOLD_SECONDS]
+ *   idleclient [-s] PORT PATH COUNT [HOLD_SECONDS]
+ *
+ * -s (send only): write the request on each connection and expect no response, for servers below HTTP that only
+ * drain their input (bench/IdleProbe); "ready" then means every request was written, and ok/bad are 0.
  *
  * Prints "ready COUNT ok=N bad=M" on stdout once every connection has had its response (ok = 2xx), then
  * waits until stdin is closed, SIGTERM/SIGINT arrives or HOLD_SECONDS (default 120) pass, and exits after
@@ -139,8 +142,14 @@ static void close_all(int *fds, int count)
 
 int main(int argc, char **argv)
 {
+    int send_only = 0;
+    if (argc > 1 && strcmp(argv[1], "-s") == 0) {
+        send_only = 1;
+        argv++;
+        argc--;
+    }
     if (argc < 4 || argc > 5) {
-        fprintf(stderr, "usage: %s PORT PATH COUNT [HOLD_SECONDS]\n", argv[0]);
+        fprintf(stderr, "usage: idleclient [-s] PORT PATH COUNT [HOLD_SECONDS]\n");
         return 2;
     }
     int port = atoi(argv[1]);
@@ -178,6 +187,7 @@ int main(int argc, char **argv)
             break;
         }
         fds[opened] = fd;
+        if (send_only) continue;
         int status = read_response(fd);
         if (status < 0) {
             fprintf(stderr, "idleclient: connection %d: no complete response (%s)\n", opened, strerror(errno));
@@ -187,7 +197,7 @@ int main(int argc, char **argv)
         if (status >= 200 && status < 300) ok++; else bad++;
     }
 
-    if (ok + bad != count) {
+    if (send_only ? opened != count : ok + bad != count) {
         close_all(fds, opened);
         return 1;
     }

@@ -2,37 +2,47 @@
 # Benchmark: StaticHostApp on the epoll transport (ThreadPool and Inline scheduling) against the same app on
 # Kestrel's Sockets transport and against nginx, all serving the same static files on 127.0.0.1; and the plaintext
 # workloads: bench/PlaintextApp ("Hello, World!", 13 B, no middleware) on the same three .NET servers, with nginx's
-# `return 200 "Hello, World!"` as a reference.
+# `return 200 "Hello, World!"` as a reference; StaticHostApp over HTTPS (HTTP/1.1, a self-signed certificate) against
+# nginx over HTTPS; and the memory of idle keep-alive connections (bench/idle-memory.sh).
 #
-#   bench/setup.sh              # once: wrk, nginx, strace, gnuplot, taskset, cc (Debian packages)
-#   bench/run.sh                # full run: 3 rounds of 10 s per workload and server, about 50 minutes
-#   bench/run.sh --quick        # smoke check: 1 round of 2 s runs, about 5 minutes; results go to bench/scratch/results
+#   bench/setup.sh              # once: wrk, nginx, strace, gnuplot, taskset, cc, curl, openssl (Debian packages)
+#   bench/run.sh                # full run: 3 rounds of 10 s per workload and server, about 80 minutes
+#   bench/run.sh --quick        # smoke check: 1 round of 2 s runs, about 10 minutes; results go to bench/scratch/results
 #
 # Options (after --quick, which only changes the defaults):
 #   --rounds N        rounds of the throughput matrix (default 3, quick 1)
 #   --duration S      seconds of each counted wrk run (default 10, quick 2)
-#   --idle N          idle keep-alive connections for the memory test (default 10000, quick 2000)
+#   --idle N          idle keep-alive connections for the memory phase, bench/idle-memory.sh (default 10000, quick
+#                     2000; 0 skips the phase)
+#   --idle-rounds N   rounds of the memory phase (default 1; bench/idle-memory.sh on its own does 2)
 #   --out DIR         where the .md/.csv/.png go (default bench/results, quick bench/scratch/results)
 #   --servers LIST    comma-separated subset of: epoll,epoll-inline,sockets,nginx (default: all four), plus the
 #                     optional epoll-cork: epoll (ThreadPool) with --EpollTransport:Cork=true
-#   --workloads LIST  comma-separated subset of: plaintext,plaintext-pipe16,13b,4k,64k,1m,16m,4k-c1000,13b-pipe16
-#                     (default: all); the syscall phase traces those of 4k,1m,plaintext,plaintext-pipe16 selected
-#                     (quick: 4k,plaintext)
+#   --workloads LIST  comma-separated subset of: plaintext,plaintext-pipe16,13b,4k,64k,1m,16m,4k-c1000,4k-c10000,
+#                     13b-pipe16,https-4k,https-1m (default: all); the syscall phase traces those of
+#                     4k,1m,plaintext,plaintext-pipe16 selected (quick: 4k,plaintext). 4k-c10000 needs 11,024 open
+#                     files per process and as many local ports: the script raises its soft limit when the hard one
+#                     allows and otherwise stops and says what to change.
 #   --file-cache on|off  open-file cache on both sides (default on): StaticHostApp with
 #                     --StaticHost:OpenFileCache:Validity=00:00:05, nginx with open_file_cache max=1000
 #                     inactive=20s and open_file_cache_valid 5s
 #
-# Duration: each .NET server runs two instances per round (StaticHostApp for the static workloads, PlaintextApp for
-# the plaintext ones), each warmed up for 45 s; nginx runs in both phases, warmed up in the static one (or in the
-# plaintext one when no static workload is selected); each workload costs a 3 s warm-up plus --duration. A full
-# run is about 3 rounds x (3 x (2 x 45 + 9 x 13 + 6) + 45 + 9 x 13) s = 40 min, plus about 9 min of syscall and
-# memory phase (a fresh, warmed-up instance each) and 1 min of publishing: about 50 minutes. Shorter:
-#   --rounds 1 --duration 5                                   about 20 minutes
-#   --workloads plaintext,plaintext-pipe16                    about 20 minutes (--rounds 1 --duration 5: 10)
-#   --quick                                                   about 5 minutes
+# Duration: each .NET server runs three instances per round (StaticHostApp for the static workloads, PlaintextApp
+# for the plaintext ones, StaticHostApp over HTTPS for the HTTPS ones), each warmed up for 45 s; nginx runs in every
+# phase, warmed up in the static one (or in the others when no static workload is selected); each workload costs a
+# 3 s warm-up plus --duration on each of the 4 servers. A full run is about 3 rounds x (3 x 3 x 45 + 12 x 4 x 13) s
+# = 52 min, plus about 9 min of syscall phase (a fresh, warmed-up instance each), 15 min of memory phase (10
+# measurements of about 90 s) and 2 min of publishing: about 80 minutes. Shorter:
+#   --rounds 1 --duration 5 --idle 0                          about 20 minutes
+#   --workloads plaintext,plaintext-pipe16 --idle 0           about 20 minutes (--rounds 1 --duration 5: 10)
+#   --workloads 4k-c1000,4k-c10000 --idle 0                   about 15 minutes
+#   --workloads https-4k,https-1m --servers epoll,sockets --idle 0   about 10 minutes
+#   --quick                                                   about 10 minutes (a 2 s run of 4k-c10000 may
+#                                                             complete no request while 10,000 connects queue)
 #
 # Environment:
-#   BENCH_PORT_BASE   first of the five 127.0.0.1 ports used (default 18080)
+#   BENCH_PORT_BASE   first of the 127.0.0.1 ports used: five for HTTP from it, five for HTTPS from it + 10
+#                     (default 18080)
 #   BENCH_APP_ARGS    extra command-line arguments for StaticHostApp and PlaintextApp (space-separated; both
 #                     read the EpollTransport section, PlaintextApp ignores StaticHost keys)
 #
@@ -42,19 +52,21 @@
 # What it does, in order:
 #   1. publishes StaticHostApp and PlaintextApp (Release) into bench/scratch/app and bench/scratch/plaintext,
 #      builds bench/AllocationProbe and the idle client, writes the files to serve;
-#   2. throughput: each round has a static phase (StaticHostApp on every .NET server, nginx) and a plaintext phase
-#      (PlaintextApp, nginx). A phase starts all its servers side by side on the server core and warms each up;
+#   2. throughput: each round has a static phase (StaticHostApp on every .NET server, nginx), a plaintext phase
+#      (PlaintextApp, nginx) and an HTTPS phase (StaticHostApp over HTTPS, nginx over HTTPS). A phase starts all its servers side by side on the server core and warms each up;
 #      then each workload runs on every server back to back (order rotated per round and per workload): a short
-#      warm-up run, then the counted run, with the server's utime+stime read from /proc before and after (and
-#      the idle servers' CPU checked: more than 1% of a run is reported in the notes); then all are stopped;
+#      warm-up run, then the counted run, with the server's utime+stime and context switches (voluntary and
+#      involuntary, summed over its threads) read from /proc before and after (and the idle servers' CPU checked:
+#      more than 1% of a run is reported in the notes); then all are stopped;
 #   3. allocations: every .NET server runs with the allocation probe as a startup hook (DOTNET_STARTUP_HOOKS);
 #      right before and after each counted run the script sends SIGUSR2 and reads the process's total allocated
 #      bytes, so the GC allocation delta of the run is divided by the requests wrk completed;
 #   4. syscalls: each server is started fresh and warmed up, then strace -c -f attaches for a short wrk run
 #      and the call counts are divided by the requests wrk completed;
-#   5. memory: on the same server instance, its RSS is read before and after the idle client has opened N
-#      keep-alive connections that each completed one request;
-#   6. writes <UTC date>-<commit>.md, .csv and .png.
+#   5. memory: bench/idle-memory.sh on the same servers: RSS per idle keep-alive connection (N connections after
+#      one request each) over HTTP, at the connection level and for the transport alone, and RSS after they close;
+#   6. writes <UTC date>-<commit>.md (with the memory phase's tables at the end), .csv, .png and
+#      <UTC date>-<commit>-idle-memory.tsv.
 # Every process it starts runs in its own process group and is killed on exit, failure or Ctrl-C.
 set -euo pipefail
 
@@ -67,13 +79,14 @@ WORK="$BENCH_DIR/scratch"
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 quick=0
-rounds="" duration="" idle_conns="" out_dir="" server_list="" workload_list="" file_cache=on
+rounds="" duration="" idle_conns="" idle_rounds=1 out_dir="" server_list="" workload_list="" file_cache=on
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
     --rounds) rounds=${2:?}; shift ;;
     --duration) duration=${2:?}; shift ;;
     --idle) idle_conns=${2:?}; shift ;;
+    --idle-rounds) idle_rounds=${2:?}; shift ;;
     --out) out_dir=${2:?}; shift ;;
     --servers) server_list=${2:?}; shift ;;
     --workloads) workload_list=${2:?}; shift ;;
@@ -89,29 +102,25 @@ if ((quick)); then
   warmup_start=1        # seconds of load right after a server starts (JIT, tiering, pools)
   warmup_each=1         # seconds of the same workload right before each counted run
   strace_duration=2
-  settle=1              # seconds between opening the idle connections and reading RSS
+  idle_args=(--warmup 2 --settle 1 --after-close 10)
   syscall_workloads=(4k plaintext)
 else
   : "${rounds:=3}" "${duration:=10}" "${idle_conns:=10000}" "${out_dir:=$BENCH_DIR/results}"
   warmup_start=45       # tiered JIT needs 30-40 s of load on one pinned core to settle (measured)
   warmup_each=3
   strace_duration=5
-  settle=2
+  idle_args=()          # bench/idle-memory.sh's defaults: 10 s warm-up, 5 s settle, 60 s after the close
   syscall_workloads=(4k 1m plaintext plaintext-pipe16)
 fi
 
 [[ $file_cache == on || $file_cache == off ]] || { echo "run.sh: --file-cache takes on or off, not '$file_cache'" >&2; exit 2; }
 
-SERVER_CPU=0
-CLIENT_CPU=1
-PORT_BASE=${BENCH_PORT_BASE:-18080}
+# Placement, ports, labels and start-up of every server; process helpers; connection limits.
+source "$BENCH_DIR/lib/procs.sh"
+source "$BENCH_DIR/lib/servers.sh"
+source "$BENCH_DIR/lib/limits.sh"
 WRK_TIMEOUT=10s   # wrk's default 2 s would count a 16 MiB response queued behind 63 others as a timeout
-HOST_HEADER="bench.test"
-read -ra extra_app_args <<<"${BENCH_APP_ARGS:-}"
 
-ALL_SERVERS=(epoll epoll-inline sockets nginx)
-OPTIONAL_SERVERS=(epoll-cork) # only run when named in --servers
-KNOWN_SERVERS=("${ALL_SERVERS[@]}" "${OPTIONAL_SERVERS[@]}")
 SERVERS=("${ALL_SERVERS[@]}")
 if [[ -n $server_list ]]; then
   IFS=, read -ra SERVERS <<<"$server_list"
@@ -119,22 +128,10 @@ if [[ -n $server_list ]]; then
     [[ " ${KNOWN_SERVERS[*]} " == *" $server "* ]] || { echo "run.sh: unknown server '$server'" >&2; exit 2; }
   done
 fi
-declare -A SERVER_LABEL=(
-  [epoll]="epoll (ThreadPool)"
-  [epoll-inline]="epoll (Inline)"
-  [sockets]="Kestrel Sockets"
-  [nginx]="nginx"
-  [epoll-cork]="epoll (ThreadPool, Cork)"
-)
-declare -A SERVER_PORT=()
-for i in "${!KNOWN_SERVERS[@]}"; do
-  SERVER_PORT[${KNOWN_SERVERS[$i]}]=$((PORT_BASE + i))
-done
-
 # Workloads: id -> "app path connections pipeline-depth" (depth 1 = no pipelining). The app is the .NET server
 # program: static = StaticHostApp serving bench/scratch/www, plaintext = PlaintextApp (which answers every path;
 # nginx answers /plaintext from its config).
-ALL_WORKLOADS=(plaintext plaintext-pipe16 13b 4k 64k 1m 16m 4k-c1000 13b-pipe16)
+ALL_WORKLOADS=(plaintext plaintext-pipe16 13b 4k 64k 1m 16m 4k-c1000 4k-c10000 13b-pipe16 https-4k https-1m)
 declare -A WORKLOAD=(
   [plaintext]="plaintext /plaintext 64 1"
   [plaintext-pipe16]="plaintext /plaintext 64 16"
@@ -144,12 +141,16 @@ declare -A WORKLOAD=(
   [1m]="static /1MiB.txt 64 1"
   [16m]="static /16MiB.txt 64 1"
   [4k-c1000]="static /4KiB.txt 1000 1"
+  [4k-c10000]="static /4KiB.txt 10000 1"
+  [https-4k]="https /4KiB.txt 64 1"
+  [https-1m]="https /1MiB.txt 64 1"
   [13b-pipe16]="static /13B.txt 64 16"
 )
 declare -A WORKLOAD_LABEL=(
   [plaintext]="plaintext" [plaintext-pipe16]="plaintext, pipelined x16"
   [13b]="13 B" [4k]="4 KiB" [64k]="64 KiB" [1m]="1 MiB" [16m]="16 MiB"
-  [4k-c1000]="4 KiB, 1000 conns" [13b-pipe16]="13 B, pipelined x16"
+  [4k-c1000]="4 KiB, 1000 conns" [4k-c10000]="4 KiB, 10000 conns" [13b-pipe16]="13 B, pipelined x16"
+  [https-4k]="HTTPS 4 KiB" [https-1m]="HTTPS 1 MiB"
 )
 WORKLOADS=("${ALL_WORKLOADS[@]}")
 if [[ -n $workload_list ]]; then
@@ -167,86 +168,17 @@ done
 
 # ---------------------------------------------------------------------------------------------- helpers
 
-log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
-for tool in wrk strace gnuplot taskset cc dotnet setsid timeout "$NGINX_BIN"; do
+for tool in wrk strace gnuplot taskset cc dotnet setsid timeout curl openssl "$NGINX_BIN"; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found; run bench/setup.sh first"
 done
 (($(nproc) >= 2)) || die "needs at least 2 CPUs (server on CPU $SERVER_CPU, client on CPU $CLIENT_CPU)"
 
-# Process groups started by this script; all are killed on exit, whatever the reason.
-declare -A STARTED_GROUPS=()
-
-kill_group() { # pgid: TERM, up to 10 s grace, then KILL
-  local pgid=$1 i
-  # Forget the group first, so a group that is already gone is never signalled again later (its id could
-  # by then belong to an unrelated process).
-  unset "STARTED_GROUPS[$pgid]"
-  if ! kill -TERM -- "-$pgid" 2>/dev/null; then
-    wait "$pgid" 2>/dev/null || true
-    return 0
-  fi
-  for ((i = 0; i < 100; i++)); do
-    kill -0 -- "-$pgid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL -- "-$pgid" 2>/dev/null || true
-  wait "$pgid" 2>/dev/null || true
-}
-
-cleanup() {
-  local pgid
-  for pgid in "${!STARTED_GROUPS[@]}"; do
-    kill_group "$pgid"
-  done
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT
-trap 'log "terminated"; exit 143' TERM
-
-# Starts "$@" in the background as the leader of a new session/process group and records it.
-# In a non-interactive shell a background job is not a group leader, so setsid does not fork and $! is the
-# pid of the command itself (setsid and taskset both exec).
-spawn() { # logfile command...
-  local logfile=$1
-  shift
-  setsid "$@" >"$logfile" 2>&1 </dev/null &
-  SPAWNED=$!
-  STARTED_GROUPS[$SPAWNED]=1
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# utime+stime, in clock ticks, summed over every process of a process group (nginx: master + worker).
-cpu_ticks() {
-  local pgid=$1 pid stat total=0
-  local -a f
-  for pid in $(pgrep -g "$pgid"); do
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-    read -ra f <<<"${stat##*) }" # fields after "pid (comm) "; f[0] is field 3 (state)
-    total=$((total + f[11] + f[12]))
-  done
-  echo "$total"
-}
-
-# VmRSS in KiB summed over a process group.
-rss_kib() {
-  local pgid=$1 pid kib total=0
-  for pid in $(pgrep -g "$pgid"); do
-    kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || continue
-    total=$((total + ${kib:-0}))
-  done
-  echo "$total"
-}
-
-# Runs wrk against a server for a workload; sets WRK_RESULT to wrk's result line (from lua/report.lua).
-# wrk runs in its own process group like the servers, and the script waits for it with the wait builtin,
 # which a trapped Ctrl-C interrupts at once (cleanup then kills wrk too).
-run_wrk() { # port workload seconds
-  local port=$1 workload=$2 seconds=$3 app path conns depth out="$WORK/logs/wrk.out"
+run_wrk() { # server workload seconds
+  local server=$1 workload=$2 seconds=$3 app path conns depth out="$WORK/logs/wrk.out" url
   read -r app path conns depth <<<"${WORKLOAD[$workload]}"
+  url="http://127.0.0.1:${SERVER_PORT[$server]}$path"
+  [[ $app == https ]] && url="https://127.0.0.1:${SERVER_HTTPS_PORT[$server]}$path"
   local -a script=(-s "$BENCH_DIR/lua/report.lua")
   local -a script_args=()
   if ((depth > 1)); then
@@ -256,11 +188,11 @@ run_wrk() { # port workload seconds
   # timeout bounds wrk even if a server wedges; -k kills it if it ignores TERM.
   spawn "$out" timeout -k 5 $((seconds + 60)) taskset -c "$CLIENT_CPU" \
     wrk --latency -t1 -c"$conns" -d"${seconds}s" --timeout "$WRK_TIMEOUT" -H "Host: $HOST_HEADER" \
-    "${script[@]}" "http://127.0.0.1:$port$path" "${script_args[@]}"
+    "${script[@]}" "$url" "${script_args[@]}"
   local pid=$SPAWNED
   wait "$pid" || true
   unset "STARTED_GROUPS[$pid]"
-  WRK_RESULT=$(grep '^WRK_RESULT' "$out") || { cat "$out" >&2; die "wrk produced no result for $workload on port $port"; }
+  WRK_RESULT=$(grep '^WRK_RESULT' "$out") || { cat "$out" >&2; die "wrk produced no result for $workload on $server ($url)"; }
 }
 
 field() { # "WRK_RESULT k=v ..." key
@@ -271,192 +203,34 @@ field() { # "WRK_RESULT k=v ..." key
   echo 0
 }
 
-# ---------------------------------------------------------------------------------------------- servers
-
-APP_DLL="$WORK/app/StaticHostApp.dll"
-PLAINTEXT_DLL="$WORK/plaintext/PlaintextApp.dll"
-PROBE_DLL="$WORK/probe/AllocationProbe.dll"
-# Each .NET server's allocation probe writes to its own file, since the servers of a phase run side by side.
-allocation_file() { echo "$WORK/allocated-$1.txt"; } # name
-WWW="$WORK/www"
-NGINX_DIR="$WORK/nginx"
-
-write_nginx_conf() {
-  mkdir -p "$NGINX_DIR/tmp" "$NGINX_DIR/logs"
-  local user_line="" cache_lines="# open_file_cache off (--file-cache off)"
-  # As root the workers would otherwise drop to 'nobody', who may not be able to read the repository.
-  ((EUID == 0)) && user_line="user $(id -un) $(id -gn);"
-  # The same freshness trade as StaticHostApp's OpenFileCache:Validity=00:00:05.
-  [[ $file_cache == on ]] && cache_lines="open_file_cache max=1000 inactive=20s;
-    open_file_cache_valid 5s;"
-  cat >"$NGINX_DIR/nginx.conf" <<EOF
-# Generated by bench/run.sh. One worker, like the single CPU every server gets in this benchmark.
-$user_line
-daemon off;
-master_process on;
-worker_processes 1;
-worker_rlimit_nofile $NOFILE;
-pid $NGINX_DIR/nginx.pid;
-error_log $NGINX_DIR/logs/error.log warn;
-
-events {
-    worker_connections $((NOFILE - 64));
-    use epoll;
-}
-
-http {
-    default_type application/octet-stream;
-    types { text/plain txt; }
-    sendfile on;
-    tcp_nopush on;
-    tcp_nodelay on;
-    access_log off;
-    keepalive_requests 1000000000;
-    keepalive_timeout 300s;
-    client_body_temp_path $NGINX_DIR/tmp/body;
-    proxy_temp_path $NGINX_DIR/tmp/proxy;
-    fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
-    uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
-    scgi_temp_path $NGINX_DIR/tmp/scgi;
-    $cache_lines
-
-    server {
-        listen 127.0.0.1:${SERVER_PORT[nginx]};
-        server_name $HOST_HEADER;
-        root $WWW;
-
-        # The plaintext workloads' reference: 13 bytes from the configuration, no file.
-        location = /plaintext {
-            default_type text/plain;
-            return 200 "Hello, World!";
-        }
-    }
-}
-EOF
-  "$NGINX_BIN" -t -q -p "$NGINX_DIR" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_DIR/nginx.conf" ||
-    die "nginx rejected $NGINX_DIR/nginx.conf"
-}
-
-# Arguments every StaticHostApp instance gets (APP_LOGGING_ARGS, set after publishing, turns the access log off;
-# APP_CACHE_ARGS the open-file cache on). The log level keeps console logging to warnings and errors, nothing per
-# request.
-app_common_args() { # port
-  printf '%s\n' \
-    --urls "http://127.0.0.1:$1" \
-    "--StaticHost:Sites:0:Hosts:0=$HOST_HEADER" \
-    "--StaticHost:Sites:0:Root=$WWW" \
-    "--StaticHost:DefaultSite=$HOST_HEADER" \
-    --Logging:LogLevel:Default=Warning \
-    --Logging:LogLevel:Microsoft.AspNetCore=Warning
-}
-
-# probe_path: what start_server requests to know a server is ready (a static file, or /plaintext).
-# SERVER_PID is the process-group leader (dotnet, or nginx's master).
-start_server() { # name app (static|plaintext; nginx serves both from one instance)
-  local name=$1 app=$2 port=${SERVER_PORT[$1]} probe_path=/13B.txt
-  [[ $app == plaintext ]] && probe_path=/plaintext
-  port_in_use "$port" && die "127.0.0.1:$port is already in use (set BENCH_PORT_BASE)"
-  local logfile="$WORK/logs/$name.log"
-  local -a cmd
-  case "$name" in
-    nginx)
-      cmd=("$NGINX_BIN" -p "$NGINX_DIR" -e "$NGINX_DIR/logs/error.log" -c "$NGINX_DIR/nginx.conf") ;;
-    *)
-      if [[ $app == plaintext ]]; then
-        cmd=("$PLAINTEXT_DLL" --urls "http://127.0.0.1:$port")
-        case "$name" in
-          sockets) cmd+=(--transport sockets) ;;
-          *) cmd+=(--transport epoll) ;;
-        esac
-      else
-        mapfile -t cmd < <(app_common_args "$port")
-        [[ $name == sockets ]] && cmd+=(--Transport=sockets)
-        cmd=("$APP_DLL" "${cmd[@]}" "${APP_LOGGING_ARGS[@]}" "${APP_CACHE_ARGS[@]}")
-      fi
-      case "$name" in
-        epoll) cmd+=(--EpollTransport:ApplicationSchedulingMode=ThreadPool) ;;
-        epoll-cork) cmd+=(--EpollTransport:ApplicationSchedulingMode=ThreadPool --EpollTransport:Cork=true) ;;
-        epoll-inline) cmd+=(--EpollTransport:ApplicationSchedulingMode=Inline) ;;
-      esac
-      rm -f "$(allocation_file "$name")"
-      cmd=(env ASPNETCORE_ENVIRONMENT=Production "DOTNET_STARTUP_HOOKS=$PROBE_DLL" "BENCH_ALLOCATION_FILE=$(allocation_file "$name")"
-        dotnet "${cmd[@]}" "${extra_app_args[@]}") ;;
-  esac
-  spawn "$logfile" taskset -c "$SERVER_CPU" "${cmd[@]}"
-  SERVER_PID=$SPAWNED
-
-  # Ready when a real request for the smallest file gets a complete response.
-  local i probe=""
-  for ((i = 0; i < 300; i++)); do
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$logfile" >&2; die "$name exited during start-up (log: $logfile)"; }
-    if probe=$("$IDLECLIENT" "$port" "$probe_path" 1 0 2>/dev/null); then break; fi
-    sleep 0.1
-  done
-  [[ $probe == ready* ]] || die "$name did not answer on 127.0.0.1:$port within 30 s (log: $logfile)"
-  if [[ $probe != *"ok=1"* ]]; then
-    note "$name: GET $probe_path did not return 2xx at start-up; its runs count every response as an error"
-    log "WARNING: $name does not serve $probe_path (non-2xx)"
-  fi
-  check_transport "$name"
-}
-
-# The .NET server's total allocated bytes so far, from the allocation probe (SIGUSR2 -> file); nothing for nginx
-# or when the probe does not answer within 5 s.
-allocated_bytes() { # name pid
-  [[ $1 == nginx ]] && return 0
-  local i file
-  file=$(allocation_file "$1")
-  rm -f "$file"
-  kill -USR2 "$2" 2>/dev/null || return 0
-  for ((i = 0; i < 50; i++)); do
-    [[ -s $file ]] && { cat "$file"; return 0; }
-    sleep 0.1
-  done
-  note "$1: the allocation probe did not answer; allocations were not measured"
-}
 
 # A server's instances, one line each: the app, then the workloads (of those selected) it runs. A .NET server runs
-# StaticHostApp for the static workloads and PlaintextApp for the plaintext ones; nginx serves both at once.
+# StaticHostApp for the static workloads, PlaintextApp for the plaintext ones and StaticHostApp over HTTPS for the
+# HTTPS ones; nginx serves them all from one instance.
 instances_of() { # name workload...
   local name=$1 workload app
   shift
-  local -a static=() plaintext=()
+  local -A of=()
+  local -a apps=()
   for workload in "$@"; do
     app=$(app_of "$workload")
-    if [[ $app == static ]]; then static+=("$workload"); else plaintext+=("$workload"); fi
+    [[ $name == nginx ]] && app=static
+    [[ -n ${of[$app]+set} ]] || apps+=("$app")
+    of[$app]+=" $workload"
   done
-  if [[ $name == nginx ]] && ((${#static[@]} && ${#plaintext[@]})); then
-    echo "static ${static[*]} ${plaintext[*]}"
-    return
-  fi
-  if ((${#static[@]})); then echo "static ${static[*]}"; fi
-  if ((${#plaintext[@]})); then echo "plaintext ${plaintext[*]}"; fi
+  for app in "${apps[@]}"; do echo "$app${of[$app]}"; done
 }
 
 # The load right after a server starts: 4 KiB for the static app (nginx: when a static workload is selected),
-# the plaintext workload for PlaintextApp.
-warmup_workload() { [[ $1 == plaintext ]] && echo plaintext || echo 4k; }
-
-# Makes sure each .NET server really runs the transport it is labelled with: the epoll transport names its
-# threads epoll-N, the Sockets transport has none of them.
-check_transport() { # name
-  local name=$1 comms
-  [[ $name == nginx ]] && return 0
-  comms=$(cat "/proc/$SERVER_PID/task/"*/comm 2>/dev/null || true)
-  if [[ $name == sockets ]]; then
-    grep -q '^epoll-' <<<"$comms" && note "$name: epoll transport threads found; --Transport=sockets was not honoured"
-  else
-    grep -q '^epoll-' <<<"$comms" || note "$name: no epoll-N threads found; the epoll transport may not be in use"
-  fi
-  return 0
+# the plaintext workload for PlaintextApp, 4 KiB over HTTPS for the HTTPS one.
+warmup_workload() { # app
+  case "$1" in
+    plaintext) echo plaintext ;;
+    https) echo https-4k ;;
+    *) echo 4k ;;
+  esac
 }
 
-stop_server() { kill_group "$SERVER_PID"; }
-
-NOTES_FILE="$WORK/notes.txt"
-note() {
-  grep -qxF -- "$*" "$NOTES_FILE" 2>/dev/null || echo "$*" >>"$NOTES_FILE"
-}
 
 # ---------------------------------------------------------------------------------------------- preparation
 
@@ -464,63 +238,27 @@ started_at=$(date +%s)
 mkdir -p "$WORK/logs" "$out_dir"
 : >"$NOTES_FILE"
 
-# Enough descriptors for the idle connections plus wrk's and the server's own; children inherit it.
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-NOFILE=$(ulimit -n)
-if ((NOFILE < idle_conns + 1024)); then
-  idle_conns=$((NOFILE - 1024))
-  note "open-files limit is $NOFILE; the memory test used $idle_conns idle connections"
-fi
+# Enough descriptors and local ports for the largest number of connections a phase opens; children inherit it.
+most_connections=$idle_conns
+for workload in "${WORKLOADS[@]}"; do
+  read -r _ _ conns _ <<<"${WORKLOAD[$workload]}"
+  ((conns > most_connections)) && most_connections=$conns
+done
+ensure_connection_limits "$most_connections" "this run (--idle $idle_conns, workloads ${WORKLOADS[*]})"
 
-# Intermediate files go under bench/scratch too, so this never races with builds of src/ in its obj/ folders.
-publish() { # project output-dir
-  local name
-  name=$(basename "$1")
-  log "publishing $name (Release) into ${2#"$REPO_DIR/"}"
-  dotnet publish "$1" -c Release -o "$2" --artifacts-path "$WORK/artifacts" -nologo -v quiet \
-    >"$WORK/logs/publish-$name.log" 2>&1 ||
-    { tail -n 30 "$WORK/logs/publish-$name.log" >&2; die "dotnet publish of $name failed (log: bench/scratch/logs/publish-$name.log)"; }
-}
 publish "$REPO_DIR/src/StaticHostApp" "$WORK/app"
 publish "$REPO_DIR/bench/PlaintextApp" "$WORK/plaintext"
 publish "$REPO_DIR/bench/AllocationProbe" "$WORK/probe"
-
-# The app's access log (StaticHost:RequestLog) is switched off like nginx's access_log; the key is only passed
-# when the published configuration knows it, so an app without it is not handed an unknown setting.
-APP_LOGGING_ARGS=()
-if [[ -f $WORK/app/appsettings.json ]] && grep -q '"RequestLog"' "$WORK/app/appsettings.json"; then
-  APP_LOGGING_ARGS=(--StaticHost:RequestLog:Enabled=false)
-else
-  note "the published appsettings.json has no StaticHost:RequestLog section; the app ran with its default request logging"
-fi
-APP_CACHE_ARGS=()
-if [[ $file_cache == on ]]; then
-  if grep -q '"OpenFileCache"' "$WORK/app/appsettings.json" 2>/dev/null; then
-    APP_CACHE_ARGS=(--StaticHost:OpenFileCache:Validity=00:00:05)
-  else
-    note "the published appsettings.json has no StaticHost:OpenFileCache section; StaticHostApp ran without an open-file cache (nginx with one)"
-  fi
-fi
-
-log "building the idle client"
-IDLECLIENT="$WORK/idleclient"
-cc -O2 -Wall -Wextra -o "$IDLECLIENT" "$BENCH_DIR/idleclient.c"
-
-log "writing the files to serve into bench/scratch/www"
-mkdir -p "$WWW"
-printf 'Hello, world\n' >"$WWW/13B.txt" # 13 bytes
-make_file() { # name bytes: printable, incompressible-ish text of exactly that size
-  [[ -f $WWW/$1 && $(stat -c %s "$WWW/$1") == "$2" ]] && return
-  # base64 turns 57 random bytes into a 77-byte line; make a little more than needed, then cut to size.
-  head -c $(($2 * 57 / 77 + 114)) /dev/urandom | base64 -w 76 >"$WWW/$1"
-  truncate -s "$2" "$WWW/$1"
-}
-make_file 4KiB.txt 4096
-make_file 64KiB.txt 65536
-make_file 1MiB.txt 1048576
-make_file 16MiB.txt 16777216
-
-write_nginx_conf
+read_app_settings
+build_idleclient
+write_www
+# nginx listens with TLS too when an HTTPS workload is selected.
+nginx_tls=""
+for workload in "${WORKLOADS[@]}"; do
+  [[ $(app_of "$workload") == https ]] && nginx_tls=tls
+done
+[[ -z $nginx_tls ]] || make_tls_cert
+write_nginx_conf ${nginx_tls:+tls}
 
 # ---------------------------------------------------------------------------------------------- machine facts
 
@@ -547,7 +285,6 @@ FACTS="$WORK/facts.tsv"
   printf 'warmup_start_s\t%s\n' "$warmup_start"
   printf 'warmup_each_s\t%s\n' "$warmup_each"
   printf 'idle_conns\t%s\n' "$idle_conns"
-  printf 'settle_s\t%s\n' "$settle"
   printf 'server_cpu\t%s\n' "$SERVER_CPU"
   printf 'client_cpu\t%s\n' "$CLIENT_CPU"
   printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)"
@@ -556,23 +293,20 @@ FACTS="$WORK/facts.tsv"
 # ---------------------------------------------------------------------------------------------- throughput
 
 RAW="$WORK/raw.tsv"
-printf 'round\tworkload\tserver\trequests\tbytes\tduration_us\tp50_us\tp99_us\tsocket_errors\ttimeouts\tnon2xx\tcpu_ticks\tallocated_bytes\tclient_cpu_ticks\n' >"$RAW"
+printf 'round\tworkload\tserver\trequests\tbytes\tduration_us\tp50_us\tp99_us\tsocket_errors\ttimeouts\tnon2xx\tcpu_ticks\tallocated_bytes\tclient_cpu_ticks\tctxt_switches\n' >"$RAW"
 
 # The servers of one app run side by side (all pinned to the same core; only the one under load is busy), and
 # each workload runs on every server back to back, so the ratios of a round compare runs seconds apart rather than
 # minutes: on this kind of machine throughput drifts by 10% and more over minutes, whatever the server.
-STATIC_WORKLOADS=() PLAINTEXT_WORKLOADS=()
+STATIC_WORKLOADS=() PLAINTEXT_WORKLOADS=() HTTPS_WORKLOADS=()
 for workload in "${WORKLOADS[@]}"; do
-  if [[ $(app_of "$workload") == static ]]; then STATIC_WORKLOADS+=("$workload"); else PLAINTEXT_WORKLOADS+=("$workload"); fi
+  case "$(app_of "$workload")" in
+    static) STATIC_WORKLOADS+=("$workload") ;;
+    plaintext) PLAINTEXT_WORKLOADS+=("$workload") ;;
+    https) HTTPS_WORKLOADS+=("$workload") ;;
+  esac
 done
 IDLE_LIMIT_TICKS=$(awk -v d="$duration" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%d", d * hz / 100 }') # 1% of a run
-
-rotated() { # offset server...: the servers, starting at offset (mod their count)
-  local offset=$1 i
-  shift
-  local -a all=("$@")
-  for ((i = 0; i < ${#all[@]}; i++)); do echo "${all[$(((i + offset) % ${#all[@]}))]}"; done
-}
 
 run_phase() { # round app workload...
   local round=$1 app=$2 server workload index=0 others_before others_after pid
@@ -587,9 +321,9 @@ run_phase() { # round app workload...
   done
   for server in "${order[@]}"; do
     # nginx needs no JIT warm-up; it gets one load period per round, in the static phase when there is one.
-    [[ $server == nginx && $app == plaintext && ${#STATIC_WORKLOADS[@]} -gt 0 ]] && continue
+    [[ $server == nginx && $app != static && ${#STATIC_WORKLOADS[@]} -gt 0 ]] && continue
     log "round $round/$rounds: warming up $server ($app)"
-    run_wrk "${SERVER_PORT[$server]}" "$(warmup_workload "$app")" "$warmup_start"
+    run_wrk "$server" "$(warmup_workload "$app")" "$warmup_start"
   done
   for workload in "$@"; do
     # The order turns with every workload too, so no server always runs first. Rotation keeps the cyclic order, so
@@ -598,11 +332,13 @@ run_phase() { # round app workload...
     index=$((index + 1))
     for server in "${order[@]}"; do
       pid=${pids[$server]}
-      run_wrk "${SERVER_PORT[$server]}" "$workload" "$warmup_each"
+      run_wrk "$server" "$workload" "$warmup_each"
       alloc_before=$(allocated_bytes "$server" "$pid")
       others_before=$(idle_ticks "$server" pids)
       before=$(cpu_ticks "$pid")
-      run_wrk "${SERVER_PORT[$server]}" "$workload" "$duration"
+      switches_before=$(ctxt_switches "$pid")
+      run_wrk "$server" "$workload" "$duration"
+      switches_after=$(ctxt_switches "$pid")
       after=$(cpu_ticks "$pid")
       others_after=$(idle_ticks "$server" pids)
       alloc_after=$(allocated_bytes "$server" "$pid")
@@ -613,10 +349,11 @@ run_phase() { # round app workload...
       result=$WRK_RESULT
       kill -0 "$pid" 2>/dev/null || die "$server died during $workload (log: bench/scratch/logs/$server.log)"
       sock=$(($(field "$result" connect) + $(field "$result" read) + $(field "$result" write)))
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$workload" "$server" \
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$workload" "$server" \
         "$(field "$result" requests)" "$(field "$result" bytes)" "$(field "$result" duration_us)" \
         "$(field "$result" p50_us)" "$(field "$result" p99_us)" "$sock" "$(field "$result" timeout)" \
-        "$(field "$result" status)" "$((after - before))" "$allocated" "$(field "$result" client_cpu_ticks)" >>"$RAW"
+        "$(field "$result" status)" "$((after - before))" "$allocated" "$(field "$result" client_cpu_ticks)" \
+        "$((switches_after - switches_before))" >>"$RAW"
       log "  $workload on $server: $(field "$result" requests) requests, errors socket=$sock timeout=$(field "$result" timeout) non2xx=$(field "$result" status)${allocated:+, $allocated bytes allocated}"
     done
   done
@@ -638,47 +375,16 @@ idle_ticks() { # busy-server name-of-pid-array
 for ((round = 1; round <= rounds; round++)); do
   ((${#STATIC_WORKLOADS[@]} == 0)) || run_phase "$round" static "${STATIC_WORKLOADS[@]}"
   ((${#PLAINTEXT_WORKLOADS[@]} == 0)) || run_phase "$round" plaintext "${PLAINTEXT_WORKLOADS[@]}"
+  ((${#HTTPS_WORKLOADS[@]} == 0)) || run_phase "$round" https "${HTTPS_WORKLOADS[@]}"
 done
 
-# ---------------------------------------------------------------------------------------------- syscalls + memory
+# ---------------------------------------------------------------------------------------------- syscalls
 
-MEMORY="$WORK/memory.tsv"
 SYSCALLS="$WORK/syscalls.tsv"
-printf 'server\tconnections\topened_ok\trss_before_kib\trss_after_kib\n' >"$MEMORY"
 printf 'server\tworkload\trequests\tsyscall\tcalls\n' >"$SYSCALLS"
 
-measure_memory() { # server app
-  local server=$1 port=${SERVER_PORT[$1]} before after out="$WORK/logs/idleclient-$1.out" i path=/13B.txt
-  if [[ $2 == plaintext ]]; then
-    path=/plaintext
-    [[ $server == nginx ]] || note "$server: memory per connection measured on PlaintextApp (no static workload selected)"
-  fi
-  sleep 1 # let the previous run's connections finish closing
-  before=$(rss_kib "$SERVER_PID")
-  spawn "$out" taskset -c "$CLIENT_CPU" "$IDLECLIENT" "$port" "$path" "$idle_conns" 300
-  local client=$SPAWNED
-  for ((i = 0; i < 1500; i++)); do # up to 150 s
-    grep -q '^ready' "$out" 2>/dev/null && break
-    kill -0 "$client" 2>/dev/null || break
-    sleep 0.1
-  done
-  if ! grep -q '^ready' "$out"; then
-    note "$server: idle client did not get $idle_conns connections open ($(tail -n 1 "$out"))"
-    kill_group "$client"
-    printf '%s\t%s\t%s\t%s\t%s\n' "$server" "$idle_conns" 0 "$before" "" >>"$MEMORY"
-    return
-  fi
-  sleep "$settle" # let the server settle (lazy allocations, deferred frees)
-  after=$(rss_kib "$SERVER_PID")
-  kill_group "$client"
-  local ok
-  ok=$(sed -n 's/^ready [0-9]* ok=\([0-9]*\).*/\1/p' "$out")
-  printf '%s\t%s\t%s\t%s\t%s\n' "$server" "$idle_conns" "$ok" "$before" "$after" >>"$MEMORY"
-  log "  memory: $before KiB -> $after KiB with $idle_conns idle connections"
-}
-
 measure_syscalls() { # server workload
-  local server=$1 workload=$2 port=${SERVER_PORT[$1]} trace="$WORK/logs/strace-$1-$2.txt"
+  local server=$1 workload=$2 trace="$WORK/logs/strace-$1-$2.txt"
   local -a targets=()
   local pid
   if [[ $server == nginx ]]; then
@@ -694,7 +400,7 @@ measure_syscalls() { # server workload
     sleep 0.1
   done
   sleep 0.5
-  run_wrk "$port" "$workload" "$strace_duration"
+  run_wrk "$server" "$workload" "$strace_duration"
   local result=$WRK_RESULT
   # strace prints its -c summary when it detaches on SIGINT.
   kill -INT "$tracer" 2>/dev/null || true
@@ -712,23 +418,15 @@ measure_syscalls() { # server workload
   log "  syscalls ($workload): $(awk '$NF == "total" { print $4 }' "$trace") calls for $requests requests"
 }
 
-# Memory is measured on the static instance (as in earlier runs), or on the plaintext one when no static workload
-# was selected.
 for server in "${SERVERS[@]}"; do
-  memory_done=0
-  while read -r -u 3 app instance_workloads; do
-    [[ -z $instance_workloads && $memory_done == 1 ]] && continue # nothing to trace and memory already measured
-    log "syscalls and memory: $server ($app)"
+  while read -r -u 3 app traced_workloads; do
+    [[ -n $traced_workloads ]] || continue
+    log "syscalls: $server ($app)"
     start_server "$server" "$app"
-    run_wrk "${SERVER_PORT[$server]}" "$(warmup_workload "$app")" "$warmup_start"
-    # Syscalls first: closing thousands of idle connections afterwards would otherwise land in the trace.
-    for workload in $instance_workloads; do
+    run_wrk "$server" "$(warmup_workload "$app")" "$warmup_start"
+    for workload in $traced_workloads; do
       measure_syscalls "$server" "$workload"
     done
-    if ((!memory_done)); then
-      measure_memory "$server" "$app"
-      memory_done=1
-    fi
     stop_server
   done 3< <(instances_of "$server" "${WORKLOADS[@]}" | while read -r app rest; do
     traced=()
@@ -738,6 +436,19 @@ for server in "${SERVERS[@]}"; do
     echo "$app ${traced[*]}"
   done)
 done
+
+# ---------------------------------------------------------------------------------------------- idle memory
+
+# bench/idle-memory.sh on the same servers, with the apps published above: RSS per idle connection over HTTP, at the
+# connection level and for the transport alone, and RSS after the connections close.
+IDLE_REPORT="$WORK/idle-memory.md"
+rm -f "$IDLE_REPORT"
+if ((idle_conns > 0)); then
+  log "idle-connection memory: $idle_conns connections"
+  "$BENCH_DIR/idle-memory.sh" --no-publish --connections "$idle_conns" --rounds "$idle_rounds" \
+    --servers "$(IFS=,; echo "${SERVERS[*]}")" --file-cache "$file_cache" --report "$IDLE_REPORT" "${idle_args[@]}" ||
+    note "bench/idle-memory.sh failed; its log is above"
+fi
 
 # ---------------------------------------------------------------------------------------------- report
 
@@ -752,7 +463,11 @@ awk -F'\t' -f "$BENCH_DIR/lib/numbers.awk" -f "$BENCH_DIR/lib/report.awk" \
   -v server_labels="$(IFS='|'; echo "${labels[*]}")" -v workload_labels="$(IFS='|'; echo "${wlabels[*]}")" \
   -v md="$result_base.md" -v csv="$result_base.csv" -v chartdata="$WORK/chart.dat" \
   -v png="$(basename "$result_base").png" \
-  "$FACTS" "$RAW" "$MEMORY" "$SYSCALLS" "$NOTES_FILE"
+  "$FACTS" "$RAW" "$SYSCALLS" "$NOTES_FILE"
+if [[ -s $IDLE_REPORT ]]; then
+  cat "$IDLE_REPORT" >>"$result_base.md"
+  cp "${IDLE_REPORT%.md}.tsv" "$result_base-idle-memory.tsv"
+fi
 
 baseline_column=0
 for i in "${!SERVERS[@]}"; do [[ ${SERVERS[$i]} == sockets ]] && baseline_column=$((i + 2)); done

@@ -14,7 +14,9 @@ declare -A packages=(
   [taskset]=util-linux
   [cc]=gcc
   [perf]=linux-perf # bench/profile.sh only
-  [curl]=curl       # readiness checks of compare.sh and profile.sh
+  [curl]=curl       # readiness checks of compare.sh and profile.sh, and of the HTTPS servers
+  [openssl]=openssl # the HTTPS workloads' self-signed certificate
+  [ss]=iproute2     # idle-memory.sh: how many connections the server holds, and with how much unread
 )
 
 missing=()

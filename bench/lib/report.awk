@@ -2,7 +2,6 @@
 # Plain POSIX awk (Debian's default mawk is enough). Input files, tab-separated, in this order:
 #   facts.tsv      key, value
 #   raw.tsv        one row per counted wrk run (with a header); allocated_bytes is empty for nginx
-#   memory.tsv     one row per server (with a header)
 #   syscalls.tsv   one row per server, workload and syscall (with a header)
 #   notes.txt      free-text warnings collected during the run
 # Needs bench/lib/numbers.awk loaded first (awk -f numbers.awk -f report.awk).
@@ -29,7 +28,7 @@ BEGIN {
     file = 0
 }
 
-FNR == 1 { file++; if (file > 1 && file < 5) next }   # skip the headers of the TSV files
+FNR == 1 { file++; if (file > 1 && file < 4) next }   # skip the headers of the TSV files
 
 file == 1 { FACT[$1] = $2; FACTKEYS[++nfacts] = $1; next }
 
@@ -49,15 +48,15 @@ file == 2 {
     ALLOC[key SUBSEP r] = ($13 != "" && $4 > 0) ? $13 / $4 : ""
     # wrk's share of its core over the run (its ticks include a moment of start-up: read it as an upper bound).
     CLIENT[key SUBSEP r] = ($14 != "" && $14 >= 0 && secs > 0) ? 100 * ($14 / FACT["clk_tck"]) / secs : ""
+    # Context switches of every server thread per request (empty in runs from before the column existed).
+    CSW[key SUBSEP r] = ($15 != "" && $4 > 0) ? $15 / $4 : ""
     if ($13 != "") ANYALLOC = 1
     SOCKERR[key] += $9; TIMEOUTS[key] += $10; NON2XX[key] += $11
     SOCK[key SUBSEP r] = $9; TOUT[key SUBSEP r] = $10; N2XX[key SUBSEP r] = $11
     next
 }
 
-file == 3 { MEMCONN[$1] = $2; MEMOK[$1] = $3; MEMBEFORE[$1] = $4; MEMAFTER[$1] = $5; HASMEM[$1] = 1; next }
-
-file == 4 {
+file == 3 {
     s = $1; w = $2
     SCREQ[w SUBSEP s] = $3
     CALLS[w SUBSEP s SUBSEP $4] += $5
@@ -67,7 +66,7 @@ file == 4 {
     next
 }
 
-file == 5 && $0 != "" { NOTES[++nnotes] = $0 }
+file == 4 && $0 != "" { NOTES[++nnotes] = $0 }
 
 # ------------------------------------------------------------------------------------------- helpers
 
@@ -178,9 +177,11 @@ END {
     if (FACT["file_cache"] == "off") print "- **Open-file cache:** off on both sides (`--file-cache off`): every static request opens, checks and closes its file." > md
     else print "- **Open-file cache:** on on both sides (`--file-cache on`, the default): StaticHostApp with `--StaticHost:OpenFileCache:Validity=00:00:05` (descriptor and metadata of a hot file reused for 5 s), nginx with `open_file_cache max=1000 inactive=20s; open_file_cache_valid 5s;`." > md
     if ("epoll-cork" in RUNNING) print "- **epoll (ThreadPool, Cork):** the ThreadPool epoll server with `--EpollTransport:Cork=true` (TCP_CORK around the headers and sendfile body instead of `MSG_MORE` on the headers)." > md
-    print "- **Runs:** " FACT["rounds"] " round(s), each with a static phase and a plaintext phase. A phase starts its servers side by side, all pinned to the server core, and loads each for " FACT["warmup_start_s"] " s (4 KiB; PlaintextApp: plaintext; nginx only in the static phase); then each workload runs on every server back to back, in an order rotated per round and per workload: a " FACT["warmup_each_s"] " s warm-up and a counted " FACT["duration_s"] " s run of `wrk --latency -t1 -c64` (or `-c1000`; pipelined: 16 requests per write). So the servers a ratio compares ran seconds apart, not minutes; the idle servers' CPU during each counted run is checked (over 1% of the run would be listed under Warnings). Tables show the median over rounds, with min–max." > md
+    print "- **HTTPS:** StaticHostApp with `--urls https://...`, a self-signed ECDSA P-256 certificate (`Kestrel:Certificates:Default`) and HTTP/1.1 only, on each .NET server; nginx with `listen ... ssl` and the same certificate. wrk and both servers use the system's OpenSSL, so they agree on TLS 1.3 and the same cipher; connections are kept alive, so the handshakes are outside the counted runs." > md
+    print "- **Runs:** " FACT["rounds"] " round(s), each with a static phase, a plaintext phase and an HTTPS phase (those with a selected workload). A phase starts its servers side by side, all pinned to the server core, and loads each for " FACT["warmup_start_s"] " s (4 KiB; PlaintextApp: plaintext; HTTPS: 4 KiB over HTTPS; nginx only in the static phase when there is one); then each workload runs on every server back to back, in an order rotated per round and per workload: a " FACT["warmup_each_s"] " s warm-up and a counted " FACT["duration_s"] " s run of `wrk --latency -t1 -c64` (or `-c1000`, `-c10000`; pipelined: 16 requests per write). So the servers a ratio compares ran seconds apart, not minutes; the idle servers' CPU during each counted run is checked (over 1% of the run would be listed under Warnings). Tables show the median over rounds, with min–max." > md
     print "- **Pipelining:** a wrk Lua script writes 16 GETs in one buffer per connection and sends the next batch when all 16 responses are in; wrk counts each response as a request, but records latency once per batch (write to last response)." > md
     print "- **CPU:** the server's utime+stime from `/proc/PID/stat` (nginx: master + worker) across the counted run, divided by the requests completed." > md
+    print "- **Context switches:** voluntary + involuntary, from `/proc/PID/task/*/status` of every server thread (nginx: master + worker) across the counted run, divided by the requests completed." > md
     print "- **Allocations:** every .NET server runs with `bench/AllocationProbe` as a startup hook (`DOTNET_STARTUP_HOOKS`); right before and right after each counted run the script sends it SIGUSR2 and it writes `GC.GetTotalAllocatedBytes(precise: true)`; the difference (the GC allocation delta of the run, every thread) is divided by the requests completed. No diagnostics session is attached during the run." > md
     print "- **Errors:** wrk's socket errors (connect/read/write) and timeouts (> 10 s), and responses with status ≥ 400, summed over rounds." > md
     print "" > md
@@ -257,8 +258,8 @@ END {
     print "" > md
     print "wrk CPU: the load generator's share of its core during the run; near 100% it, not the server, limits the rate." > md
     print "" > md
-    print "| Workload | Server | req/s | MiB/s | p50 ms | p99 ms | server CPU-ms / req | allocated B / req | wrk CPU | socket errors / timeouts | status ≥ 400 |" > md
-    print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" > md
+    print "| Workload | Server | req/s | MiB/s | p50 ms | p99 ms | server CPU-ms / req | context switches / req | allocated B / req | wrk CPU | socket errors / timeouts | status ≥ 400 |" > md
+    print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" > md
     for (i = 1; i <= nwork; i++) {
         w = W[i]
         for (j = 1; j <= nserv; j++) {
@@ -272,6 +273,7 @@ END {
                 csvrow("run", w, s, r, "p50_ms", P50[key SUBSEP r] == "" ? "" : sprintf("%.3f", P50[key SUBSEP r]))
                 csvrow("run", w, s, r, "p99_ms", P99[key SUBSEP r] == "" ? "" : sprintf("%.3f", P99[key SUBSEP r]))
                 csvrow("run", w, s, r, "cpu_s_per_1k_requests", sprintf("%.5f", CPU[key SUBSEP r]))
+                csvrow("run", w, s, r, "context_switches_per_request", CSW[key SUBSEP r] == "" ? "" : sprintf("%.4f", CSW[key SUBSEP r]))
                 csvrow("run", w, s, r, "allocated_bytes_per_request", ALLOC[key SUBSEP r] == "" ? "" : sprintf("%.1f", ALLOC[key SUBSEP r]))
                 csvrow("run", w, s, r, "client_cpu_percent", CLIENT[key SUBSEP r] == "" ? "" : sprintf("%.1f", CLIENT[key SUBSEP r]))
                 csvrow("run", w, s, r, "socket_errors", SOCK[key SUBSEP r])
@@ -283,7 +285,8 @@ END {
             csvrow("summary", w, s, "", "rps_min", sprintf("%.1f", V[1]))
             csvrow("summary", w, s, "", "rps_max", sprintf("%.1f", V[n]))
             rps = median_of(n); mibs = med(MIBS, key); p50 = med(P50, key); p99 = med(P99, key); cpu = med(CPU, key)
-            alloc = med(ALLOC, key); client = med(CLIENT, key)
+            alloc = med(ALLOC, key); client = med(CLIENT, key); csw = med(CSW, key)
+            csvrow("summary", w, s, "", "context_switches_per_request_median", csw == "" ? "" : sprintf("%.4f", csw))
             csvrow("summary", w, s, "", "client_cpu_percent_median", client == "" ? "" : sprintf("%.1f", client))
             csvrow("summary", w, s, "", "allocated_bytes_per_request_median", alloc == "" ? "" : sprintf("%.1f", alloc))
             csvrow("summary", w, s, "", "mib_s_median", sprintf("%.2f", mibs))
@@ -295,7 +298,7 @@ END {
             csvrow("summary", w, s, "", "status_4xx_5xx_total", NON2XX[key])
             errs = SOCKERR[key] + TIMEOUTS[key] + NON2XX[key]
             if (errs > 0) anyerrors = 1
-            print "| " WL[w] " | " SL[s] " | " thousands(rps) " | " num(mibs) " | " num(p50) " | " num(p99) " | " num(cpu) " | " \
+            print "| " WL[w] " | " SL[s] " | " thousands(rps) " | " num(mibs) " | " num(p50) " | " num(p99) " | " num(cpu) " | " num(csw) " | " \
                 (alloc == "" ? "–" : thousands(alloc)) " | " (client == "" ? "–" : sprintf("%.0f%%", client)) " | " SOCKERR[key] " / " TIMEOUTS[key] " | " NON2XX[key] " |" > md
         }
     }
@@ -306,7 +309,7 @@ END {
     print "" > md
     print "strace attaches to the running server (nginx: its worker; .NET: every thread) for one short wrk run; counts are divided by the requests wrk completed. Tracing slows the server a lot, which changes how many events each `epoll_wait` returns, so read these as the shape of each server's I/O path, not as exact costs." > md
     print "" > md
-    if (nscw == 0) print "_Not measured in this run._" > md
+    if (nscw == 0) { print "_Not measured in this run._" > md; print "" > md }
     for (i = 1; i <= nscw; i++) {
         w = SCW[i]
         print "**" WL[w] "**" > md
@@ -356,31 +359,6 @@ END {
         }
         print "" > md
     }
-
-    # Memory.
-    print "## Memory per idle keep-alive connection" > md
-    print "" > md
-    print "VmRSS of the server (nginx: master + worker) right before and " FACT["settle_s"] " s after a client opened the connections on a freshly started, warmed-up server; each connection completed one request and then stayed open." > md
-    print "" > md
-    print "| Server | connections | RSS before (MiB) | RSS after (MiB) | bytes per connection |" > md
-    print "| --- | ---: | ---: | ---: | ---: |" > md
-    for (j = 1; j <= nserv; j++) {
-        s = S[j]
-        if (!(s in HASMEM)) continue
-        before = MEMBEFORE[s]; after = MEMAFTER[s]
-        csvrow("memory", "", s, "", "connections", MEMCONN[s])
-        csvrow("memory", "", s, "", "connections_2xx", MEMOK[s])
-        csvrow("memory", "", s, "", "rss_before_kib", before)
-        if (after == "") {
-            print "| " SL[s] " | " MEMCONN[s] " | " sprintf("%.1f", before / 1024) " | failed | – |" > md
-            continue
-        }
-        per = (after - before) * 1024 / MEMCONN[s]
-        csvrow("memory", "", s, "", "rss_after_kib", after)
-        csvrow("memory", "", s, "", "bytes_per_connection", sprintf("%.0f", per))
-        print "| " SL[s] " | " thousands(MEMCONN[s]) " | " sprintf("%.1f", before / 1024) " | " sprintf("%.1f", after / 1024) " | " thousands(per) " |" > md
-    }
-    print "" > md
 
     print "## Chart" > md
     print "" > md
