@@ -2,7 +2,9 @@ using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Win32.SafeHandles;
 using StaticHostApp.Interop;
-using static StaticHostApp.Interop.LibC;
+using static EpollTransport.Interop.Errno;
+using static EpollTransport.Interop.LinuxConstants;
+using static StaticHostApp.Interop.FileCalls;
 
 namespace StaticHostApp.Files;
 
