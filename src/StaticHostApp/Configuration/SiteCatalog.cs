@@ -1,4 +1,6 @@
-namespace StaticHostApp.Sites;
+using StaticHostApp.Sites;
+
+namespace StaticHostApp.Configuration;
 
 /// <summary>
 /// Reads <see cref="StaticHostOptions"/> into <see cref="SiteDefinition"/>s, collecting every configuration problem

@@ -1,0 +1,70 @@
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace StaticHostApp.Configuration;
+
+/// <summary>
+/// One version of the <c>StaticHost</c> configuration section, bound and checked once: the options, the site catalog
+/// read from them, and every problem found. Start-up and reload both get their configuration here (<see cref="Read"/>),
+/// so the section is bound and the catalog read by one path, once per version.
+/// </summary>
+internal sealed class ConfigurationVersion
+{
+    private ConfigurationVersion(string fingerprint, StaticHostOptions options, SiteCatalog? catalog, IReadOnlyList<string> errors)
+    {
+        Fingerprint = fingerprint;
+        Options = options;
+        Catalog = catalog;
+        Errors = errors;
+    }
+
+    /// <summary>Every key and value of the section, in key order: equal text means an unchanged section.</summary>
+    public string Fingerprint { get; }
+
+    /// <summary>The section as bound (defaults where it could not be bound: see <see cref="Errors"/>).</summary>
+    public StaticHostOptions Options { get; }
+
+    /// <summary>The sites of this version; <see langword="null"/> when the section could not be bound.</summary>
+    public SiteCatalog? Catalog { get; }
+
+    /// <summary>Configuration problems, each naming its key; empty when this version can serve.</summary>
+    public IReadOnlyList<string> Errors { get; }
+
+    /// <summary>Binds <paramref name="section"/> and reads its sites, resolving relative paths against <paramref name="contentRoot"/>.</summary>
+    public static ConfigurationVersion Read(IConfigurationSection section, string contentRoot)
+    {
+        var fingerprint = FingerprintOf(section);
+        var options = new StaticHostOptions();
+        try
+        {
+            // Bound without a change token: a reload reads a new version itself (see SiteReloader) instead of having
+            // an options monitor re-validate, and throw, inside the configuration's change callback.
+            section.Bind(options);
+        }
+        catch (InvalidOperationException exception)
+        {
+            return new ConfigurationVersion(fingerprint, new StaticHostOptions(), null, [exception.Message]);
+        }
+
+        var catalog = SiteCatalog.Read(options, contentRoot);
+        return new ConfigurationVersion(fingerprint, options, catalog, catalog.Errors);
+    }
+
+    /// <summary>The catalog of a version without problems; otherwise throws one exception naming every problem.</summary>
+    /// <exception cref="OptionsValidationException">The version has problems.</exception>
+    public SiteCatalog Validated() =>
+        Errors.Count == 0 && Catalog is not null
+            ? Catalog
+            : throw new OptionsValidationException(StaticHostOptions.SectionName, typeof(StaticHostOptions), Errors);
+
+    private static string FingerprintOf(IConfigurationSection section)
+    {
+        var text = new StringBuilder();
+        foreach (var (key, value) in section.AsEnumerable().OrderBy(static pair => pair.Key, StringComparer.Ordinal))
+        {
+            text.Append(key).Append('=').Append(value).Append('\n');
+        }
+
+        return text.ToString();
+    }
+}
