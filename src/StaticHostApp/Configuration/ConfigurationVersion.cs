@@ -10,25 +10,17 @@ namespace StaticHostApp.Configuration;
 /// </summary>
 internal sealed class ConfigurationVersion
 {
-    private ConfigurationVersion(string fingerprint, StaticHostOptions options, SiteCatalog? catalog, IReadOnlyList<string> errors)
-    {
-        Fingerprint = fingerprint;
-        Options = options;
-        Catalog = catalog;
-        Errors = errors;
-    }
-
     /// <summary>Every key and value of the section, in key order: equal text means an unchanged section.</summary>
-    public string Fingerprint { get; }
+    public required string Fingerprint { get; init; }
 
     /// <summary>The section as bound (defaults where it could not be bound: see <see cref="Errors"/>).</summary>
-    public StaticHostOptions Options { get; }
+    public required StaticHostOptions Options { get; init; }
 
     /// <summary>The sites of this version; <see langword="null"/> when the section could not be bound.</summary>
-    public SiteCatalog? Catalog { get; }
+    public SiteCatalog? Catalog { get; init; }
 
     /// <summary>Configuration problems, each naming its key; empty when this version can serve.</summary>
-    public IReadOnlyList<string> Errors { get; }
+    public required IReadOnlyList<string> Errors { get; init; }
 
     /// <summary>Binds <paramref name="section"/> and reads its sites, resolving relative paths against <paramref name="contentRoot"/>.</summary>
     public static ConfigurationVersion Read(IConfigurationSection section, string contentRoot)
@@ -43,11 +35,11 @@ internal sealed class ConfigurationVersion
         }
         catch (InvalidOperationException exception)
         {
-            return new ConfigurationVersion(fingerprint, new StaticHostOptions(), null, [exception.Message]);
+            return new ConfigurationVersion { Fingerprint = fingerprint, Options = new StaticHostOptions(), Errors = [exception.Message] };
         }
 
         var catalog = SiteCatalog.Read(options, contentRoot);
-        return new ConfigurationVersion(fingerprint, options, catalog, catalog.Errors);
+        return new ConfigurationVersion { Fingerprint = fingerprint, Options = options, Catalog = catalog, Errors = catalog.Errors };
     }
 
     /// <summary>The catalog of a version without problems; otherwise throws one exception naming every problem.</summary>
