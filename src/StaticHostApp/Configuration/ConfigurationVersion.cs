@@ -22,9 +22,13 @@ internal sealed class ConfigurationVersion
     /// <summary>Configuration problems, each naming its key; empty when this version can serve.</summary>
     public required IReadOnlyList<string> Errors { get; init; }
 
-    /// <summary>Binds <paramref name="section"/> and reads its sites, resolving relative paths against <paramref name="contentRoot"/>.</summary>
-    public static ConfigurationVersion Read(IConfigurationSection section, string contentRoot)
+    /// <summary>
+    /// Binds the <c>StaticHost</c> section of <paramref name="configuration"/> as it is now and reads its sites,
+    /// resolving relative paths against <paramref name="contentRoot"/>.
+    /// </summary>
+    public static ConfigurationVersion Read(IConfiguration configuration, string contentRoot)
     {
+        var section = configuration.GetSection(StaticHostOptions.SectionName);
         var fingerprint = FingerprintOf(section);
         var options = new StaticHostOptions();
         try

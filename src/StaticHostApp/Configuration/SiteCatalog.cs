@@ -4,7 +4,7 @@ namespace StaticHostApp.Configuration;
 
 /// <summary>
 /// Reads <see cref="StaticHostOptions"/> into <see cref="SiteDefinition"/>s, collecting every configuration problem
-/// as a message that names the offending key. Used by the validator (to report) and by the router (to build).
+/// as a message that names the offending key. Read once per configuration version, by <see cref="ConfigurationVersion"/>.
 /// </summary>
 internal sealed class SiteCatalog
 {

@@ -80,7 +80,7 @@ internal sealed partial class SiteReloader : IDisposable
     {
         lock (_gate)
         {
-            var version = ConfigurationVersion.Read(_configuration.GetSection(StaticHostOptions.SectionName), _contentRoot);
+            var version = ConfigurationVersion.Read(_configuration, _contentRoot);
             // The file watcher reports one save several times; each distinct content is applied or rejected once.
             if (!force && (version.Fingerprint == _applied || version.Fingerprint == _rejected))
             {

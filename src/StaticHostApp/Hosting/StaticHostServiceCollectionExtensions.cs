@@ -14,9 +14,7 @@ internal static class StaticHostServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddStaticHost(this IServiceCollection services, IConfiguration configuration)
     {
-        services.TryAddSingleton(services => ConfigurationVersion.Read(
-            configuration.GetSection(StaticHostOptions.SectionName),
-            services.GetRequiredService<IHostEnvironment>().ContentRootPath));
+        services.TryAddSingleton(services => ConfigurationVersion.Read(configuration, services.GetRequiredService<IHostEnvironment>().ContentRootPath));
         services.AddRequestLog();
         return services;
     }

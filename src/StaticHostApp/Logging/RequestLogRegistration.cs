@@ -49,7 +49,7 @@ internal static class RequestLogRegistration
     /// </summary>
     public static Action UseRequestLog(this IApplicationBuilder app)
     {
-        var log = app.ApplicationServices.GetRequiredService<ConfigurationVersion>().Options.RequestLog;
+        var log = StartupLog(app.ApplicationServices);
         if (!log.Enabled)
         {
             return static () => { };
@@ -72,8 +72,12 @@ internal static class RequestLogRegistration
     /// </summary>
     private static (RequestLogOptions Log, string Directory) StartupSettings(IServiceProvider services)
     {
-        var log = services.GetRequiredService<ConfigurationVersion>().Options.RequestLog;
+        var log = StartupLog(services);
         var contentRoot = services.GetRequiredService<IHostEnvironment>().ContentRootPath;
         return (log, SiteCatalog.ResolvePath(log.Directory, contentRoot));
     }
+
+    /// <summary>The request log's settings in the start-up configuration: the one place they are read.</summary>
+    private static RequestLogOptions StartupLog(IServiceProvider services) =>
+        services.GetRequiredService<ConfigurationVersion>().Options.RequestLog;
 }
