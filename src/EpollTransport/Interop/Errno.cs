@@ -1,6 +1,9 @@
 namespace EpollTransport.Interop;
 
-/// <summary>The errno values the transport reacts to (asm-generic numbering, shared by x86-64 and arm64).</summary>
+/// <summary>
+/// The errno values the transport and StaticHostApp react to (asm-generic numbering, shared by x86-64 and arm64).
+/// Linked into StaticHostApp, so each value is written down once.
+/// </summary>
 internal static class Errno
 {
     internal const int EPERM = 1;
@@ -10,6 +13,7 @@ internal static class Errno
     internal const int EAGAIN = 11;
     internal const int ENOMEM = 12;
     internal const int EACCES = 13;
+    internal const int EXDEV = 18;
     internal const int ENOTDIR = 20;
     internal const int EISDIR = 21;
     internal const int EINVAL = 22;
@@ -18,6 +22,7 @@ internal static class Errno
     internal const int EPIPE = 32;
     internal const int EOPNOTSUPP = 95;
     internal const int ENAMETOOLONG = 36;
+    internal const int ENOSYS = 38;
     internal const int ELOOP = 40;
     internal const int EPROTO = 71;
     internal const int ENOTSOCK = 88;

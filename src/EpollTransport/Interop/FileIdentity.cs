@@ -8,8 +8,6 @@ namespace EpollTransport.Interop;
 /// </summary>
 internal readonly unsafe record struct FileIdentity(ulong Device, ulong Inode)
 {
-    private const int AT_FDCWD = -100;
-
     /// <summary>The identity of the file at <paramref name="path"/>; false when there is none (or it cannot be seen).</summary>
     public static bool TryGet(string path, out FileIdentity identity)
     {
@@ -19,7 +17,7 @@ internal readonly unsafe record struct FileIdentity(ulong Device, ulong Inode)
         pathBytes[written] = 0;
 
         byte* statx = stackalloc byte[StatxLayout.BufferSize];
-        if (Libc.StatX(AT_FDCWD, pathBytes, StatxLayout.AtSymlinkNoFollow, StatxLayout.MaskInode, statx) != 0)
+        if (Libc.StatX(LinuxConstants.AT_FDCWD, pathBytes, StatxLayout.AtSymlinkNoFollow, StatxLayout.MaskInode, statx) != 0)
         {
             identity = default;
             return false;

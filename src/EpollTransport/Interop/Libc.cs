@@ -3,13 +3,14 @@ using System.Runtime.InteropServices;
 namespace EpollTransport.Interop;
 
 /// <summary>
-/// Source-generated P/Invoke declarations for the handful of libc calls the transport makes.
+/// Source-generated P/Invoke declarations for the handful of libc calls the transport and StaticHostApp make
+/// (linked into both, so each call is declared once).
 /// </summary>
 /// <remarks>
 /// File descriptors are passed as plain <see cref="int"/>s rather than <see cref="SafeHandle"/>s: every call is made
 /// on the epoll thread that owns the descriptor, and that thread is also the only one that ever closes it, so the
 /// reference counting a SafeHandle parameter would add to each call buys nothing. Ownership (close exactly once)
-/// is still held by <see cref="FileDescriptorHandle"/>.
+/// is still held by <c>FileDescriptorHandle</c>.
 /// </remarks>
 internal static unsafe partial class Libc
 {
@@ -66,6 +67,19 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "statx", SetLastError = true)]
     internal static partial int StatX(int dirFd, byte* path, int flags, uint mask, byte* statx);
 
+    [LibraryImport(LibraryName, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int StatX(int dirFd, string path, int flags, uint mask, byte* statx);
+
+    /// <summary>openat2(2), which glibc does not wrap: <paramref name="number"/> is <see cref="LinuxConstants.SYS_openat2"/>.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial long OpenAt2(long number, int dirFd, string path, OpenHow* how, nuint size);
+
+    [LibraryImport(LibraryName, EntryPoint = "realpath", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint RealPath(string path, nint resolved);
+
+    [LibraryImport(LibraryName, EntryPoint = "free")]
+    internal static partial void Free(nint pointer);
+
     [LibraryImport(LibraryName, EntryPoint = "read", SetLastError = true)]
     internal static partial nint Read(int fd, void* buffer, nuint count);
 
@@ -117,6 +131,15 @@ internal static unsafe partial class Libc
     {
         public int OnOff;
         public int Seconds;
+    }
+
+    /// <summary>The <c>struct open_how</c> of openat2(2).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct OpenHow
+    {
+        public ulong Flags;
+        public ulong Mode;
+        public ulong Resolve;
     }
 
     /// <summary><c>struct rlimit</c> (64-bit).</summary>

@@ -1,6 +1,9 @@
 namespace EpollTransport.Interop;
 
-/// <summary>Linux ABI constants (identical on x86-64 and arm64) used by the transport.</summary>
+/// <summary>
+/// Linux ABI constants used by the transport and StaticHostApp (linked into both, so each is written down once);
+/// identical on x86-64 and arm64 except where a member says otherwise.
+/// </summary>
 internal static class LinuxConstants
 {
     // Address families.
@@ -44,6 +47,23 @@ internal static class LinuxConstants
     internal const int O_RDONLY = 0;
     internal const int O_NOCTTY = 0x100;
     internal const int O_CLOEXEC = 0x80000;
+    internal const int O_PATH = 0x200000;
+
+    // O_DIRECTORY is the one open(2) flag whose value differs between x86-64 and arm64.
+    internal static readonly int O_DIRECTORY = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture
+        is System.Runtime.InteropServices.Architecture.Arm64 or System.Runtime.InteropServices.Architecture.Arm ? 0x4000 : 0x10000;
+
+    // The "current directory" descriptor of the *at calls: a relative path starts there, an absolute one ignores it.
+    internal const int AT_FDCWD = -100;
+
+    // openat2(2): glibc has no wrapper, so it is called through syscall(2). Its number is the same on every
+    // architecture (it came after the numbers were unified).
+    internal const long SYS_openat2 = 437;
+
+    // openat2(2) resolve flags.
+    internal const ulong RESOLVE_NO_MAGICLINKS = 0x02;
+    internal const ulong RESOLVE_NO_SYMLINKS = 0x04;
+    internal const ulong RESOLVE_BENEATH = 0x08;
 
     // fcntl(2).
     internal const int F_GETFD = 1;

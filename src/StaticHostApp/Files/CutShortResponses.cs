@@ -18,11 +18,11 @@ internal sealed partial class CutShortResponses(string site, ILogger logger)
     /// <paramref name="offset"/> for <paramref name="count"/> bytes (null: to its end), and logs the Warning when it no
     /// longer holds those bytes (shorter) or changed meanwhile (another modification time). True when it was logged.
     /// </summary>
-    public bool ReportIfChanged(SafeFileHandle handle, in LibC.FileStatus described, string path, long offset, long? count)
+    public bool ReportIfChanged(SafeFileHandle handle, in FileCalls.FileStatus described, string path, long offset, long? count)
     {
         long promisedEnd = offset + (count ?? (described.Length - offset));
         string change;
-        if (LibC.Stat(handle, out var now) != 0)
+        if (FileCalls.Stat(handle, out var now) != 0)
         {
             change = "it can no longer be described";
         }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Net.Http.Headers;
+using StaticHostApp.Configuration;
 using StaticHostApp.Sites;
 
 namespace StaticHostApp.Files;

@@ -162,7 +162,7 @@ internal sealed class OpenFileCache : IDisposable
     private static bool IsUnchanged(SiteFileInfo cached, SafeFileHandle handle)
     {
         var was = cached.Status;
-        return LibC.Stat(handle, out var now) == 0
+        return FileCalls.Stat(handle, out var now) == 0
             && now.Length == was.Length
             && now.LastModified == was.LastModified
             && now.Inode == was.Inode;

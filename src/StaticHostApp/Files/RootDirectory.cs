@@ -1,5 +1,7 @@
 using Microsoft.Win32.SafeHandles;
-using static StaticHostApp.Interop.LibC;
+using static EpollTransport.Interop.Errno;
+using static EpollTransport.Interop.LinuxConstants;
+using static StaticHostApp.Interop.FileCalls;
 
 namespace StaticHostApp.Files;
 
@@ -26,7 +28,7 @@ internal sealed record RootDirectory(SafeFileHandle Handle, string RealPath, ulo
         try
         {
             // Both from the opened descriptor, so they describe the same directory even if the path switches now.
-            var real = Interop.LibC.RealPath($"/proc/self/fd/{handle.DangerousGetHandle()}", out var errno);
+            var real = Interop.FileCalls.RealPath($"/proc/self/fd/{handle.DangerousGetHandle()}", out var errno);
             if (real is null || (errno = Stat(handle, out var status)) != 0)
             {
                 throw new DirectoryNotFoundException($"The site root '{path}' cannot be resolved (errno {errno}).");
@@ -69,7 +71,7 @@ internal sealed record RootDirectory(SafeFileHandle Handle, string RealPath, ulo
             return fd;
         }
 
-        var resolved = Interop.LibC.RealPath(RealPathPrefix + "/" + relative, out errno);
+        var resolved = Interop.FileCalls.RealPath(RealPathPrefix + "/" + relative, out errno);
         if (resolved is null)
         {
             return -1;

@@ -24,7 +24,7 @@ internal sealed class SiteFileInfo(
     string subpath,
     string? physicalPath,
     SafeFileHandle? handle,
-    LibC.FileStatus status,
+    FileCalls.FileStatus status,
     ContentCoding coding = ContentCoding.None,
     bool sharedHandle = false) : IFileInfo
 {
@@ -81,7 +81,7 @@ internal sealed class SiteFileInfo(
     }
 
     /// <summary>What statx(2) said about the open descriptor.</summary>
-    public LibC.FileStatus Status => status;
+    public FileCalls.FileStatus Status => status;
 
     /// <inheritdoc />
     public Stream CreateReadStream() =>

@@ -2,7 +2,9 @@ using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Win32.SafeHandles;
 using StaticHostApp.Interop;
-using static StaticHostApp.Interop.LibC;
+using static EpollTransport.Interop.Errno;
+using static EpollTransport.Interop.LinuxConstants;
+using static StaticHostApp.Interop.FileCalls;
 
 namespace StaticHostApp.Files;
 
@@ -54,6 +56,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     /// Creates the provider. <paramref name="root"/> must be an existing absolute directory. With
     /// <paramref name="precompressed"/>, a request that accepts <c>br</c> or <c>gzip</c> gets the file's
     /// <c>.br</c>/<c>.gz</c> sibling when one exists and is not older than the file (nginx's <c>gzip_static</c>).
+    /// <paramref name="cache"/> is used, not owned: whoever created it disposes it (after this provider).
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The root cannot be resolved or opened.</exception>
     /// <exception cref="PlatformNotSupportedException">The kernel has no openat2(2) (Linux before 5.6).</exception>
@@ -66,15 +69,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
 
         // Magic links (/proc/PID/fd/N) never lead anywhere a site should serve, whatever the policy.
         _resolve = followSymlinksOutsideRoot ? RESOLVE_NO_MAGICLINKS : RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-        try
-        {
-            _siteRoot = new SiteRoot(_root);
-        }
-        catch
-        {
-            cache?.Dispose(); // owned from here on, also when the constructor fails (a failed reload leaks no timer)
-            throw;
-        }
+        _siteRoot = new SiteRoot(_root);
 
         try
         {
@@ -214,11 +209,7 @@ internal sealed class SiteFileProvider : IFileProvider, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        _cache?.Dispose();
-        _siteRoot.Dispose();
-    }
+    public void Dispose() => _siteRoot.Dispose();
 
     /// <summary>
     /// The precompressed sibling of <paramref name="subpath"/> with <paramref name="coding"/>, opened and checked like

@@ -1,4 +1,4 @@
-using static StaticHostApp.Interop.LibC;
+using static StaticHostApp.Interop.FileCalls;
 
 namespace StaticHostApp.Files;
 

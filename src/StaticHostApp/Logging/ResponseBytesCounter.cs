@@ -23,9 +23,6 @@ internal sealed class ResponseBytesCounter(IHttpResponseBodyFeature inner) : IHt
     private CountingStream? _stream;
     private CountingPipeWriter? _writer;
 
-    /// <summary>The feature this one wraps; put back when the request leaves the access log.</summary>
-    public IHttpResponseBodyFeature Inner => inner;
-
     /// <summary>Body bytes handed to the server so far.</summary>
     public long BytesWritten { get; private set; }
 

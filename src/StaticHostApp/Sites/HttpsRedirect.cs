@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.Net.Http.Headers;
+using StaticHostApp.Configuration;
 
 namespace StaticHostApp.Sites;
 

@@ -25,9 +25,6 @@ internal sealed class SiteRouterSnapshot
     /// <summary>The request router of this generation.</summary>
     public HostRouter Router { get; }
 
-    /// <summary>Whether the resources have been disposed (no user is left).</summary>
-    public bool IsDisposed => Volatile.Read(ref _users) == 0;
-
     /// <summary>Takes a reference, unless the last one is already gone (the snapshot is retired and disposed).</summary>
     public bool TryAcquire()
     {

@@ -1,4 +1,4 @@
-namespace StaticHostApp.Logging;
+namespace StaticHostApp.Configuration;
 
 /// <summary>The line format of the access log (<c>StaticHost:RequestLog:Format</c>).</summary>
 public enum RequestLogFormat
@@ -8,7 +8,7 @@ public enum RequestLogFormat
 
     /// <summary>
     /// nginx's <c>combined</c> format, readable by tools built for nginx and Apache logs, with the site appended
-    /// as a quoted field unless each site has its own file (see <see cref="Sites.RequestLogOptions.PerSiteFiles"/>).
+    /// as a quoted field unless each site has its own file (see <see cref="RequestLogOptions.PerSiteFiles"/>).
     /// </summary>
     Combined,
 }

@@ -1,4 +1,4 @@
-namespace StaticHostApp.Sites;
+namespace StaticHostApp.Configuration;
 
 /// <summary>
 /// A <c>Cache-Control</c> value for the files a pattern matches (<c>StaticHost:CacheControl:N</c> or

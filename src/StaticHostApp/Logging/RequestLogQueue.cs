@@ -15,9 +15,9 @@ namespace StaticHostApp.Logging;
 /// enqueues (a full fence) and then looks at the flag, so at least one of them sees the other's write and a line is
 /// never left waiting for a writer that sleeps.
 /// </remarks>
-internal sealed class AccessLogQueue
+internal sealed class RequestLogQueue
 {
-    private readonly ConcurrentQueue<AccessLogEntry> _entries = new();
+    private readonly ConcurrentQueue<RequestLogEntry> _entries = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly int _capacity;
     private int _count;
@@ -26,7 +26,7 @@ internal sealed class AccessLogQueue
     private volatile bool _completed;
 
     /// <summary>Creates a queue holding at most <paramref name="capacity"/> lines.</summary>
-    public AccessLogQueue(int capacity)
+    public RequestLogQueue(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _capacity = capacity;
@@ -39,7 +39,7 @@ internal sealed class AccessLogQueue
     public bool IsCompleted => _completed;
 
     /// <summary>Queues a line without waiting; counts it as dropped when there is no room or the log is closed.</summary>
-    public bool TryEnqueue(in AccessLogEntry entry)
+    public bool TryEnqueue(in RequestLogEntry entry)
     {
         if (_completed || Interlocked.Increment(ref _count) > _capacity)
         {
@@ -62,7 +62,7 @@ internal sealed class AccessLogQueue
     }
 
     /// <summary>Takes the oldest line (the writer's end).</summary>
-    public bool TryDequeue(out AccessLogEntry entry)
+    public bool TryDequeue(out RequestLogEntry entry)
     {
         if (_entries.TryDequeue(out entry))
         {

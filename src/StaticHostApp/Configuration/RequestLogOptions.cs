@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.HttpLogging;
-using StaticHostApp.Logging;
 
-namespace StaticHostApp.Sites;
+namespace StaticHostApp.Configuration;
 
 /// <summary>
 /// The access log (<c>StaticHost:RequestLog</c>): one line per request, in W3C extended format or nginx's

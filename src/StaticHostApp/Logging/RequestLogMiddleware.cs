@@ -7,7 +7,7 @@ namespace StaticHostApp.Logging;
 /// Queues one <c>combined</c> access log line per request, after the response has been handed to the server.
 /// The request pays for a body-byte counter and a queue slot; formatting and file writes happen on the writer.
 /// </summary>
-internal sealed class CombinedLogMiddleware(RequestDelegate next, CombinedLogWriter writer)
+internal sealed class RequestLogMiddleware(RequestDelegate next, RequestLogWriter writer)
 {
     /// <summary>nginx's status for a request whose client closed the connection before the response started.</summary>
     public const int ClientClosedRequest = 499;
@@ -43,7 +43,7 @@ internal sealed class CombinedLogMiddleware(RequestDelegate next, CombinedLogWri
         }
     }
 
-    private static AccessLogEntry Capture(HttpContext context, string target, long bytesWritten, bool failed)
+    private static RequestLogEntry Capture(HttpContext context, string target, long bytesWritten, bool failed)
     {
         var request = context.Request;
         var response = context.Response;
@@ -60,7 +60,7 @@ internal sealed class CombinedLogMiddleware(RequestDelegate next, CombinedLogWri
         // The server sends no body for these, whatever the application wrote.
         var hasBody = !HttpMethods.IsHead(request.Method)
             && status is not (StatusCodes.Status204NoContent or StatusCodes.Status304NotModified) and >= 200;
-        return new AccessLogEntry(
+        return new RequestLogEntry(
             DateTime.UtcNow,
             context.Connection.RemoteIpAddress,
             request.Method,

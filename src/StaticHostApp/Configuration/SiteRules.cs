@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 
-namespace StaticHostApp.Sites;
+namespace StaticHostApp.Configuration;
 
 /// <summary>
 /// How one site serves its files, resolved once from its <see cref="SiteOptions"/> over the server-wide defaults of

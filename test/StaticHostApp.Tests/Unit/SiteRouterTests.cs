@@ -3,7 +3,7 @@ using StaticHostApp.Sites;
 
 namespace StaticHostApp.Tests.Unit;
 
-public sealed class ReloadableSiteRouterTests
+public sealed class SiteRouterTests
 {
     private sealed class Resource : IDisposable
     {
@@ -27,7 +27,7 @@ public sealed class ReloadableSiteRouterTests
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var oldResource = new Resource();
-        var router = new ReloadableSiteRouter(Snapshot("old.test", async c =>
+        var router = new SiteRouter(Snapshot("old.test", async c =>
         {
             await release.Task;
             c.Response.StatusCode = 201;
@@ -55,14 +55,13 @@ public sealed class ReloadableSiteRouterTests
 
         // The request that started before the reload still runs on its snapshot, which stays intact.
         Assert.Equal(0, oldResource.Disposals);
-        Assert.False(retired.IsDisposed);
 
         release.SetResult();
         await inFlight;
         Assert.Equal(201, inFlightContext.Response.StatusCode);
         Assert.Equal("old.test", inFlightContext.Features.Get<ISiteFeature>()?.SiteName);
         Assert.Equal(1, oldResource.Disposals);
-        Assert.True(retired.IsDisposed);
+        Assert.False(retired.TryAcquire());
         Assert.Equal(0, newResource.Disposals);
 
         router.Dispose();
@@ -73,16 +72,17 @@ public sealed class ReloadableSiteRouterTests
     public async Task A_retired_snapshot_without_requests_is_disposed_at_once_and_a_failing_request_still_releases()
     {
         var firstResource = new Resource();
-        var router = new ReloadableSiteRouter(Snapshot("a.test", _ => throw new InvalidOperationException("boom"), firstResource));
+        var router = new SiteRouter(Snapshot("a.test", _ => throw new InvalidOperationException("boom"), firstResource));
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => router.InvokeAsync(Request("a.test")));
-        router.Replace(Snapshot("a.test", _ => Task.FromException(new InvalidOperationException("async boom")), new Resource()));
+        var secondResource = new Resource();
+        router.Replace(Snapshot("a.test", _ => Task.FromException(new InvalidOperationException("async boom")), secondResource));
         Assert.Equal(1, firstResource.Disposals);
 
-        var second = router.Current;
         await Assert.ThrowsAsync<InvalidOperationException>(() => router.InvokeAsync(Request("a.test")));
+        Assert.Equal(0, secondResource.Disposals);
         router.Dispose();
-        Assert.True(second.IsDisposed);
+        Assert.Equal(1, secondResource.Disposals);
         Assert.Throws<ObjectDisposedException>(() => router.Replace(Snapshot("b.test", _ => Task.CompletedTask, new Resource())));
     }
 }

@@ -1,4 +1,4 @@
-namespace StaticHostApp.Sites;
+namespace StaticHostApp.Configuration;
 
 /// <summary>The static host's configuration, bound from the <c>StaticHost</c> section and validated at start-up.</summary>
 public sealed class StaticHostOptions

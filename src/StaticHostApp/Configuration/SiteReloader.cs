@@ -1,27 +1,25 @@
-using System.Text;
 using Microsoft.Extensions.Primitives;
+using StaticHostApp.Sites;
 
-namespace StaticHostApp.Sites;
+namespace StaticHostApp.Configuration;
 
 /// <summary>
 /// Applies changes of the <c>StaticHost</c> configuration section to a running server: when the configuration
-/// reloads (appsettings.json saved, or SIGHUP), the section is bound afresh, checked with the same rules as at
-/// start-up and, if valid, built into a new <see cref="SiteRouterSnapshot"/> that replaces the current one.
+/// reloads (appsettings.json saved, or SIGHUP), the section is read as a new <see cref="ConfigurationVersion"/>, by the
+/// same path as at start-up, and, if valid, built into a new <see cref="SiteRouterSnapshot"/> that replaces the current one.
 /// An invalid change is logged with every problem and the running configuration keeps serving.
 /// </summary>
 /// <remarks>
-/// The section is bound here rather than watched through <c>IOptionsMonitor</c>: the monitor re-validates inside
-/// the configuration's change callback and throws out of it on an invalid change, so the application's options
-/// are bound once without a change token (see <see cref="StaticHostServiceCollectionExtensions"/>) and this class
-/// does the checking. Server-wide settings read once at start-up (the request log, Kestrel's endpoints and
+/// The section is read here rather than watched through <c>IOptionsMonitor</c>: the monitor re-validates inside
+/// the configuration's change callback and throws out of it on an invalid change. Server-wide settings read once at start-up (the request log, Kestrel's endpoints and
 /// limits, the transport) still need a restart.
 /// </remarks>
 internal sealed partial class SiteReloader : IDisposable
 {
     private readonly IConfiguration _configuration;
     private readonly string _contentRoot;
-    private readonly ReloadableSiteRouter _router;
-    private readonly Func<SiteCatalog, StaticHostOptions, SiteRouterSnapshot> _build;
+    private readonly SiteRouter _router;
+    private readonly Func<ConfigurationVersion, SiteRouterSnapshot> _build;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly IDisposable _listening;
@@ -33,13 +31,15 @@ internal sealed partial class SiteReloader : IDisposable
     /// <param name="configuration">The application's configuration (its reload token fires on every reload).</param>
     /// <param name="contentRoot">What relative site roots are resolved against.</param>
     /// <param name="router">Where new snapshots go.</param>
-    /// <param name="build">Builds a snapshot from a valid catalog and its options.</param>
+    /// <param name="serving">The version the router serves now (read at start-up).</param>
+    /// <param name="build">Builds a snapshot from a valid version.</param>
     /// <param name="logger">Where applied and rejected reloads are reported.</param>
     public SiteReloader(
         IConfiguration configuration,
         string contentRoot,
-        ReloadableSiteRouter router,
-        Func<SiteCatalog, StaticHostOptions, SiteRouterSnapshot> build,
+        SiteRouter router,
+        ConfigurationVersion serving,
+        Func<ConfigurationVersion, SiteRouterSnapshot> build,
         ILogger<SiteReloader> logger)
     {
         _configuration = configuration;
@@ -47,7 +47,7 @@ internal sealed partial class SiteReloader : IDisposable
         _router = router;
         _build = build;
         _logger = logger;
-        _applied = Fingerprint(configuration.GetSection(StaticHostOptions.SectionName));
+        _applied = serving.Fingerprint;
         _listening = ChangeToken.OnChange(configuration.GetReloadToken, () => Apply(force: Interlocked.Exchange(ref _forceNext, 0) == 1));
     }
 
@@ -80,38 +80,24 @@ internal sealed partial class SiteReloader : IDisposable
     {
         lock (_gate)
         {
-            var section = _configuration.GetSection(StaticHostOptions.SectionName);
-            var fingerprint = Fingerprint(section);
+            var version = ConfigurationVersion.Read(_configuration, _contentRoot);
             // The file watcher reports one save several times; each distinct content is applied or rejected once.
-            if (!force && (fingerprint == _applied || fingerprint == _rejected))
+            if (!force && (version.Fingerprint == _applied || version.Fingerprint == _rejected))
             {
                 return false;
             }
 
-            _rejected = fingerprint; // until it is applied below
-
-            var options = new StaticHostOptions();
-            try
+            _rejected = version.Fingerprint; // until it is applied below
+            if (version.Errors.Count > 0 || version.Catalog is not { } catalog)
             {
-                section.Bind(options);
-            }
-            catch (InvalidOperationException exception)
-            {
-                LogRejected(_logger, exception.Message);
-                return false;
-            }
-
-            var catalog = SiteCatalog.Read(options, _contentRoot);
-            if (catalog.Errors.Count > 0)
-            {
-                LogRejected(_logger, string.Join(" ", catalog.Errors));
+                LogRejected(_logger, string.Join(" ", version.Errors));
                 return false;
             }
 
             SiteRouterSnapshot next;
             try
             {
-                next = _build(catalog, options);
+                next = _build(version);
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
             {
@@ -130,7 +116,7 @@ internal sealed partial class SiteReloader : IDisposable
                 return false; // the application stopped while this reload was being built
             }
 
-            _applied = fingerprint;
+            _applied = version.Fingerprint;
             _rejected = null;
             LogApplied(_logger, catalog.Sites.Count, string.Join(", ", catalog.Sites.Select(static s => s.Name)));
             return true;
@@ -139,18 +125,6 @@ internal sealed partial class SiteReloader : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _listening.Dispose();
-
-    /// <summary>Every key and value of the section, in key order: equal text means an unchanged section.</summary>
-    private static string Fingerprint(IConfigurationSection section)
-    {
-        var text = new StringBuilder();
-        foreach (var (key, value) in section.AsEnumerable().OrderBy(static pair => pair.Key, StringComparer.Ordinal))
-        {
-            text.Append(key).Append('=').Append(value).Append('\n');
-        }
-
-        return text.ToString();
-    }
 
     [LoggerMessage(1, LogLevel.Information, "Configuration reloaded: serving {Count} sites ({Sites})")]
     private static partial void LogApplied(ILogger logger, int count, string sites);

@@ -11,12 +11,12 @@ namespace StaticHostApp.Logging;
 /// </summary>
 /// <remarks>
 /// A write error (a full disk, a removed directory) loses the lines of that batch that did not fit, never more and
-/// never part of a line (<see cref="AccessLogFile"/>); the next batch tries again, so logging resumes by itself once
+/// never part of a line (<see cref="RequestLogFile"/>); the next batch tries again, so logging resumes by itself once
 /// writes succeed. Dropped lines are counted in the <c>statichost.access_log.dropped_lines</c> metric (meter
 /// <c>StaticHostApp.AccessLog</c>, tagged by reason) and reported in a Warning at most once a minute, and the
 /// recovery in an Information line with the count lost meanwhile.
 /// </remarks>
-internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
+internal sealed partial class RequestLogWriter : IAsyncDisposable, IDisposable
 {
     /// <summary>The meter of the access log's metrics.</summary>
     public const string MeterName = "StaticHostApp.AccessLog";
@@ -31,7 +31,7 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
     private readonly LocalTimeFormat _time;
     private readonly string _sharedFile;
     private readonly ILogger _logger;
-    private readonly Dictionary<string, AccessLogFile> _files = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RequestLogFile> _files = new(StringComparer.Ordinal);
     private readonly Meter? _meter;
     private readonly Task _writing;
     private long _reportedDrops;
@@ -51,7 +51,7 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
     /// <param name="timeZone">The zone of the timestamps.</param>
     /// <param name="logger">Where dropped lines and write failures are reported.</param>
     /// <param name="meters">Creates the meter of the dropped-lines metric; none without it.</param>
-    public CombinedLogWriter(string directory, string fileName, bool perSiteFiles, int capacity, TimeSpan flushInterval, TimeZoneInfo timeZone, ILogger logger, IMeterFactory? meters = null)
+    public RequestLogWriter(string directory, string fileName, bool perSiteFiles, int capacity, TimeSpan flushInterval, TimeZoneInfo timeZone, ILogger logger, IMeterFactory? meters = null)
     {
         _directory = directory;
         _fileName = fileName;
@@ -60,7 +60,7 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
         _time = new LocalTimeFormat(timeZone);
         _sharedFile = fileName + ".log";
         _logger = logger;
-        Queue = new AccessLogQueue(capacity);
+        Queue = new RequestLogQueue(capacity);
         _meter = meters?.Create(MeterName);
         _meter?.CreateObservableCounter(
             "statichost.access_log.dropped_lines",
@@ -75,7 +75,7 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Where requests put their lines.</summary>
-    public AccessLogQueue Queue { get; }
+    public RequestLogQueue Queue { get; }
 
     /// <summary>Lines lost so far because writing them failed.</summary>
     public long WriteDropped => Interlocked.Read(ref _writeDropped);
@@ -152,7 +152,7 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
         }
         finally
         {
-            // Write errors are handled per batch (see AccessLogFile); whatever else ends the loop, nothing queued
+            // Write errors are handled per batch (see RequestLogFile); whatever else ends the loop, nothing queued
             // before it is left unwritten and every loss is reported.
             ReportDrops(final: true);
             CloseFiles();
@@ -163,18 +163,18 @@ internal sealed partial class CombinedLogWriter : IAsyncDisposable, IDisposable
         }
     }
 
-    private void Write(in AccessLogEntry entry)
+    private void Write(in RequestLogEntry entry)
     {
         // Keyed by site (the shared file by ""), so finding the open file costs no string building per line.
         var key = _perSiteFiles ? entry.Site ?? string.Empty : string.Empty;
         if (!_files.TryGetValue(key, out var output))
         {
             var file = key.Length == 0 ? _sharedFile : $"{_fileName}.{key}.log";
-            output = new AccessLogFile(Path.Combine(_directory, file), Utf8);
+            output = new RequestLogFile(Path.Combine(_directory, file), Utf8);
             _files.Add(key, output);
         }
 
-        CombinedLogLine.Write(output.Line, entry, withSite: !_perSiteFiles, _time);
+        CombinedFormat.Write(output.Line, entry, withSite: !_perSiteFiles, _time);
         if (output.EndLine())
         {
             Account(output.WriteBatch());

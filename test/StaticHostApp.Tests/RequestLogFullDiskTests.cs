@@ -14,7 +14,7 @@ namespace StaticHostApp.Tests;
 /// dropped whole, counted in the metric and reported in one Warning, the file never ends in part of a line, and
 /// logging resumes by itself once there is room again. On Kestrel over the epoll transport.
 /// </summary>
-public sealed class AccessLogFullDiskTests(ITestOutputHelper output) : IDisposable
+public sealed class RequestLogFullDiskTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
     private readonly SiteSandbox _sandbox = new();

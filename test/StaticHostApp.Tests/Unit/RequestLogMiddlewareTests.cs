@@ -5,19 +5,19 @@ using StaticHostApp.Tests.Infrastructure;
 
 namespace StaticHostApp.Tests.Unit;
 
-public sealed class CombinedLogMiddlewareTests : IDisposable
+public sealed class RequestLogMiddlewareTests : IDisposable
 {
     private readonly SiteSandbox _sandbox = new();
 
     private async Task<CombinedLine> LogOneAsync(RequestDelegate next, Action<DefaultHttpContext>? prepare = null, bool expectThrow = false)
     {
-        var writer = new CombinedLogWriter(_sandbox["logs"], "access", false, 16, TimeSpan.FromHours(1), TimeZoneInfo.Utc, NullLogger.Instance);
+        var writer = new RequestLogWriter(_sandbox["logs"], "access", false, 16, TimeSpan.FromHours(1), TimeZoneInfo.Utc, NullLogger.Instance);
         var context = new DefaultHttpContext();
         context.Request.Method = "GET";
         context.Request.Path = "/page";
         context.Request.Protocol = "HTTP/1.1";
         prepare?.Invoke(context);
-        var middleware = new CombinedLogMiddleware(next, writer);
+        var middleware = new RequestLogMiddleware(next, writer);
         if (expectThrow)
         {
             await Assert.ThrowsAsync<InvalidOperationException>(() => middleware.InvokeAsync(context));

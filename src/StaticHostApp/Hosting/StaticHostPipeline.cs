@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.Options;
+using StaticHostApp.Configuration;
 using StaticHostApp.Files;
 using StaticHostApp.Logging;
 using StaticHostApp.Middleware;
+using StaticHostApp.Sites;
 
-namespace StaticHostApp.Sites;
+namespace StaticHostApp.Hosting;
 
 /// <summary>
 /// Builds the request pipeline: request log → path guard → host router, and behind the router one prebuilt branch
@@ -29,27 +31,36 @@ internal static class StaticHostPipeline
     private static RequestDelegate Build(IApplicationBuilder app)
     {
         var services = app.ApplicationServices;
-        var options = services.GetRequiredService<IOptions<StaticHostOptions>>().Value;
-        var environment = services.GetRequiredService<IHostEnvironment>();
+        var version = services.GetRequiredService<ConfigurationVersion>();
+        version.Validated();
         var loggers = services.GetRequiredService<ILoggerFactory>();
-
-        var catalog = SiteCatalog.Read(options, environment.ContentRootPath);
-        if (catalog.Errors.Count > 0)
-        {
-            throw new OptionsValidationException(StaticHostOptions.SectionName, typeof(StaticHostOptions), catalog.Errors);
-        }
 
         // The sites are rebuilt as a whole when the configuration changes (see SiteReloader); the request log and
         // the path guard in front of them are built once.
         var contentTypes = new FileExtensionContentTypeProvider();
-        SiteRouterSnapshot BuildSites(SiteCatalog sites, StaticHostOptions siteOptions) =>
-            BuildRouter(app, sites, siteOptions, contentTypes, loggers);
+        SiteRouterSnapshot BuildSites(ConfigurationVersion sites) =>
+            BuildRouter(app, sites.Validated(), sites.Options, contentTypes, loggers);
 
-        var router = new ReloadableSiteRouter(BuildSites(catalog, options));
-        SiteReloading.Attach(services, router, BuildSites);
+        // Created here, so disposed here: when the application has stopped.
+        var router = new SiteRouter(BuildSites(version));
+        var reloader = new SiteReloader(
+            services.GetRequiredService<IConfiguration>(),
+            services.GetRequiredService<IHostEnvironment>().ContentRootPath,
+            router,
+            version,
+            BuildSites,
+            loggers.CreateLogger<SiteReloader>());
 
         var root = app.New();
-        root.UseRequestLog(options.RequestLog);
+        var reopenLog = root.UseRequestLog();
+        var signals = OperatorSignals.Register(reopenLog, reloader.ReloadConfiguration, loggers);
+        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() =>
+        {
+            signals.Dispose();
+            reloader.Dispose();
+            router.Dispose();
+        });
+
         root.UseMiddleware<PathGuardMiddleware>();
         root.Run(router.InvokeAsync);
         return root.Build();
@@ -69,7 +80,14 @@ internal static class StaticHostPipeline
         {
             foreach (var site in catalog.Sites)
             {
+                // Created here, so disposed here, with the snapshot's other resources (also when the provider cannot be
+                // created: a failed reload leaks no timer); the provider only uses it.
                 var cache = options.OpenFileCache is { Validity.Ticks: > 0 } caching ? new OpenFileCache(caching.Validity, caching.MaxFiles) : null;
+                if (cache is not null)
+                {
+                    resources.Add(cache);
+                }
+
                 var files = new SiteFileProvider(site.Root, options.FollowSymlinksOutsideRoot, site.Rules.Precompressed, cache, site.Rules.AllowedDotPaths);
                 resources.Add(files);
                 var serve = BuildSite(app.New(), site, files, options, contentTypes, loggers);

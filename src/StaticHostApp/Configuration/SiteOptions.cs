@@ -1,4 +1,4 @@
-namespace StaticHostApp.Sites;
+namespace StaticHostApp.Configuration;
 
 /// <summary>One virtual host: the names it answers to and the directory it serves (<c>StaticHost:Sites:N</c>).</summary>
 public sealed class SiteOptions

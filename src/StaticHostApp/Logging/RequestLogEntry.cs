@@ -16,7 +16,7 @@ namespace StaticHostApp.Logging;
 /// <param name="Referer">The Referer header, if any.</param>
 /// <param name="UserAgent">The User-Agent header, if any.</param>
 /// <param name="Site">The site that served the request, or <see langword="null"/> when none did (421).</param>
-internal readonly record struct AccessLogEntry(
+internal readonly record struct RequestLogEntry(
     DateTime CompletedUtc,
     IPAddress? RemoteAddress,
     string Method,

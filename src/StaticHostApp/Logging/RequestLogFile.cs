@@ -16,7 +16,7 @@ namespace StaticHostApp.Logging;
 /// copies and truncates the file (logrotate's <c>copytruncate</c>) is followed as well, since the next batch goes to
 /// the new end. Only the access log's single writer uses an instance.
 /// </remarks>
-internal sealed class AccessLogFile : IDisposable
+internal sealed class RequestLogFile : IDisposable
 {
     /// <summary>A batch is written once this many bytes are pending, whatever the flush interval says.</summary>
     public const int BatchBytes = 64 * 1024;
@@ -28,7 +28,7 @@ internal sealed class AccessLogFile : IDisposable
     private SafeFileHandle? _handle;
 
     /// <summary>Creates the file's writer; nothing is opened until the first batch is written.</summary>
-    public AccessLogFile(string path, Encoding encoding)
+    public RequestLogFile(string path, Encoding encoding)
     {
         _path = path;
         _text = new StreamWriter(_pending, encoding, bufferSize: 4096, leaveOpen: true);

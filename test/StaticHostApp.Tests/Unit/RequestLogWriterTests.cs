@@ -5,22 +5,22 @@ using StaticHostApp.Tests.Infrastructure;
 
 namespace StaticHostApp.Tests.Unit;
 
-public sealed class CombinedLogWriterTests : IDisposable
+public sealed class RequestLogWriterTests : IDisposable
 {
     private static readonly TimeSpan Never = TimeSpan.FromHours(1);
     private readonly SiteSandbox _sandbox = new();
     private readonly LogCollector _logs = new();
 
-    private CombinedLogWriter Writer(bool perSiteFiles = false, TimeSpan? flushInterval = null, string directory = "logs", int capacity = 1024) =>
+    private RequestLogWriter Writer(bool perSiteFiles = false, TimeSpan? flushInterval = null, string directory = "logs", int capacity = 1024) =>
         new(_sandbox[directory], "access", perSiteFiles, capacity, flushInterval ?? Never, TimeZoneInfo.Utc, _logs.CreateLogger("log"));
 
-    private static AccessLogEntry Entry(string target, string? site) =>
+    private static RequestLogEntry Entry(string target, string? site) =>
         new(DateTime.UtcNow, IPAddress.Loopback, "GET", target, "HTTP/1.1", 200, 5, null, "test", site);
 
     [Fact]
     public void A_full_queue_drops_and_counts_instead_of_waiting()
     {
-        var queue = new AccessLogQueue(capacity: 2);
+        var queue = new RequestLogQueue(capacity: 2);
 
         Assert.True(queue.TryEnqueue(Entry("/1", "a.test")));
         Assert.True(queue.TryEnqueue(Entry("/2", "a.test")));

@@ -5,18 +5,18 @@ namespace StaticHostApp.Sites;
 /// reload replaces atomically. New requests see the new snapshot at once; requests already running finish on the
 /// one they started with, which is disposed after the last of them.
 /// </summary>
-internal sealed class ReloadableSiteRouter : IDisposable
+internal sealed class SiteRouter : IDisposable
 {
     private SiteRouterSnapshot? _current;
 
     /// <summary>Starts with <paramref name="initial"/>, taking over its creator's reference.</summary>
-    public ReloadableSiteRouter(SiteRouterSnapshot initial)
+    public SiteRouter(SiteRouterSnapshot initial)
     {
         _current = initial;
     }
 
     /// <summary>The snapshot new requests run on.</summary>
-    public SiteRouterSnapshot Current => Volatile.Read(ref _current) ?? throw new ObjectDisposedException(nameof(ReloadableSiteRouter));
+    public SiteRouterSnapshot Current => Volatile.Read(ref _current) ?? throw new ObjectDisposedException(nameof(SiteRouter));
 
     /// <summary>Runs the request on the current snapshot, holding a reference to it until the request is done.</summary>
     public Task InvokeAsync(HttpContext context)
@@ -59,7 +59,7 @@ internal sealed class ReloadableSiteRouter : IDisposable
             if (previous is null)
             {
                 next.Release();
-                throw new ObjectDisposedException(nameof(ReloadableSiteRouter));
+                throw new ObjectDisposedException(nameof(SiteRouter));
             }
 
             var seen = Interlocked.CompareExchange(ref _current, next, previous);

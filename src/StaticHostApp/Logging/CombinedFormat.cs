@@ -4,13 +4,13 @@ using System.Text;
 namespace StaticHostApp.Logging;
 
 /// <summary>
-/// Writes an <see cref="AccessLogEntry"/> as one line of nginx's <c>combined</c> log format:
+/// Writes an <see cref="RequestLogEntry"/> as one line of nginx's <c>combined</c> log format:
 /// <code>$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"</code>
 /// optionally followed by <c> "$site"</c>. Quoted values are escaped the way nginx escapes them (<c>"</c>, <c>\</c>,
 /// control characters and every byte of a non-ASCII character as <c>\xHH</c>), so a line can never be split or
 /// forged by what a client sends.
 /// </summary>
-internal static class CombinedLogLine
+internal static class CombinedFormat
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -19,7 +19,7 @@ internal static class CombinedLogLine
     /// <param name="entry">The request.</param>
     /// <param name="withSite">Append the site as a quoted last field (one file for every site).</param>
     /// <param name="time">Formats <c>$time_local</c> (in the server's local zone, as nginx does).</param>
-    public static void Write(TextWriter output, in AccessLogEntry entry, bool withSite, LocalTimeFormat time)
+    public static void Write(TextWriter output, in RequestLogEntry entry, bool withSite, LocalTimeFormat time)
     {
         output.Write(entry.RemoteAddress?.ToString() ?? "-");
         output.Write(" - - [");

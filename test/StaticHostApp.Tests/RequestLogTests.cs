@@ -10,9 +10,9 @@ namespace StaticHostApp.Tests;
 /// The combined access log on both servers: status, body bytes actually sent (sendfile included), site field, and
 /// every line written by the time the host has stopped.
 /// </summary>
-public abstract class AccessLogTests : IDisposable
+public abstract class RequestLogTests : IDisposable
 {
-    private protected AccessLogTests(ServerKind kind)
+    private protected RequestLogTests(ServerKind kind)
     {
         Kind = kind;
         Sites = new StandardSites(Sandbox);
@@ -123,10 +123,10 @@ public abstract class AccessLogTests : IDisposable
     }
 
     /// <summary>On TestServer.</summary>
-    public sealed class OnTestServer() : AccessLogTests(ServerKind.TestServer);
+    public sealed class OnTestServer() : RequestLogTests(ServerKind.TestServer);
 
     /// <summary>On Kestrel over the epoll transport, where file bodies go out with sendfile.</summary>
-    public sealed class OnKestrel() : AccessLogTests(ServerKind.Kestrel)
+    public sealed class OnKestrel() : RequestLogTests(ServerKind.Kestrel)
     {
         [Fact]
         public async Task Bytes_sent_by_sendfile_are_counted_and_the_log_leaves_sendfile_in_place()

@@ -1,4 +1,4 @@
-namespace StaticHostApp.Sites;
+namespace StaticHostApp.Configuration;
 
 /// <summary>
 /// The open-file cache (<c>StaticHost:OpenFileCache</c>), nginx's <c>open_file_cache</c>: descriptors and metadata of

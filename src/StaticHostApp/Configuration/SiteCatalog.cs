@@ -1,8 +1,10 @@
-namespace StaticHostApp.Sites;
+using StaticHostApp.Sites;
+
+namespace StaticHostApp.Configuration;
 
 /// <summary>
 /// Reads <see cref="StaticHostOptions"/> into <see cref="SiteDefinition"/>s, collecting every configuration problem
-/// as a message that names the offending key. Used by the validator (to report) and by the router (to build).
+/// as a message that names the offending key. Read once per configuration version, by <see cref="ConfigurationVersion"/>.
 /// </summary>
 internal sealed class SiteCatalog
 {

@@ -4,18 +4,18 @@ using StaticHostApp.Tests.Infrastructure;
 
 namespace StaticHostApp.Tests.Unit;
 
-public sealed class CombinedLogLineTests
+public sealed class CombinedFormatTests
 {
     private static readonly DateTime Completed = new(2026, 3, 4, 5, 6, 7, DateTimeKind.Utc);
 
-    private static string Format(AccessLogEntry entry, bool withSite = true, TimeZoneInfo? zone = null)
+    private static string Format(RequestLogEntry entry, bool withSite = true, TimeZoneInfo? zone = null)
     {
         using var output = new StringWriter();
-        CombinedLogLine.Write(output, entry, withSite, new LocalTimeFormat(zone ?? TimeZoneInfo.Utc));
+        CombinedFormat.Write(output, entry, withSite, new LocalTimeFormat(zone ?? TimeZoneInfo.Utc));
         return output.ToString();
     }
 
-    private static AccessLogEntry Entry(string target = "/a.css?v=1", string? referer = "https://ref.test/", string? agent = "curl/8", string? site = "example.test") =>
+    private static RequestLogEntry Entry(string target = "/a.css?v=1", string? referer = "https://ref.test/", string? agent = "curl/8", string? site = "example.test") =>
         new(Completed, IPAddress.Parse("192.0.2.7"), "GET", target, "HTTP/1.1", 200, 1234, referer, agent, site);
 
     [Fact]
