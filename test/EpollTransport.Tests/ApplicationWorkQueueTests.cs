@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using EpollTransport.Internal;
+using EpollTransport.Loop;
 using EpollTransport.Metrics;
 using EpollTransport.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;

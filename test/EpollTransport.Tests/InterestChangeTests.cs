@@ -1,5 +1,6 @@
 using System.Net.Sockets;
-using EpollTransport.Internal;
+using EpollTransport.Connections;
+using EpollTransport.Loop;
 using EpollTransport.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using EpollTransport.Internal;
+using EpollTransport.Connections;
 using EpollTransport.Interop;
 using EpollTransport.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using EpollTransport.Internal;
 using EpollTransport.Interop;
 using EpollTransport.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;

@@ -7,7 +7,7 @@ using EpollTransport.Metrics;
 using Microsoft.Extensions.Logging;
 using static EpollTransport.Interop.LinuxConstants;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Loop;
 
 /// <summary>
 /// One dedicated thread that owns an epoll instance and every socket registered in it.

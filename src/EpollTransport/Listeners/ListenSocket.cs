@@ -1,11 +1,13 @@
 using System.Net;
 using System.Threading.Channels;
+using EpollTransport.Connections;
 using EpollTransport.Interop;
+using EpollTransport.Loop;
 using EpollTransport.Metrics;
 using Microsoft.AspNetCore.Connections;
 using static EpollTransport.Interop.LinuxConstants;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Listeners;
 
 /// <summary>
 /// A listen socket registered on its home epoll thread. Accepts connections, hands each to an epoll thread

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Pipelines;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Loop;
 
 /// <summary>
 /// The application side of one epoll thread's connections in <see cref="ApplicationSchedulingMode.ThreadPool"/> mode:
