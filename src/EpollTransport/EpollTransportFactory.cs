@@ -26,6 +26,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
     private readonly ILogger _logger;
     private readonly IMemoryPoolFactory<byte>? _memoryPoolFactory;
     private readonly EpollTransportMetrics _metrics;
+    private readonly IAcceptCall _acceptCall;
     private readonly Lock _gate = new();
     private EpollTransportContext? _context;
     private int _listenerCount;
@@ -41,6 +42,17 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
         ILoggerFactory loggerFactory,
         IMemoryPoolFactory<byte>? memoryPoolFactory = null,
         IMeterFactory? meterFactory = null)
+        : this(options, loggerFactory, memoryPoolFactory, meterFactory, Accept4Call.Instance)
+    {
+    }
+
+    /// <summary>Creates the factory with another <paramref name="acceptCall"/> in place of <c>accept4(2)</c>: the seam tests use to inject accept failures.</summary>
+    internal EpollTransportFactory(
+        IOptions<EpollTransportOptions> options,
+        ILoggerFactory loggerFactory,
+        IMemoryPoolFactory<byte>? memoryPoolFactory,
+        IMeterFactory? meterFactory,
+        IAcceptCall acceptCall)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -50,6 +62,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
         _logger = loggerFactory.CreateLogger(TransportLog.CategoryName);
         _memoryPoolFactory = memoryPoolFactory;
         _metrics = new EpollTransportMetrics(meterFactory);
+        _acceptCall = acceptCall;
     }
 
     /// <inheritdoc />
@@ -147,7 +160,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
             }
 
             var memoryPool = _memoryPoolFactory?.Create(new MemoryPoolOptions { Owner = "epoll" }) ?? MemoryPool<byte>.Shared;
-            _context = new EpollTransportContext(options, _logger, memoryPool, threads, _metrics);
+            _context = new EpollTransportContext(options, _logger, memoryPool, threads, _metrics, _acceptCall);
             foreach (var thread in threads)
             {
                 thread.Start();

@@ -47,11 +47,6 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private int _waiting;
     private int _pausedForBacklog;
 
-    // Fault injection for tests: descriptor exhaustion cannot be produced for real inside a .NET process,
-    // because the runtime itself then fails (the GC reads /proc/self/status and treats the failure as out of memory).
-    private int _injectedFailures;
-    private int _injectedErrno;
-
     public ListenSocket(EpollThread home, EpollTransportContext context, BoundListenSocket bound, ChannelWriter<EpollConnection> accepted)
     {
         _home = home;
@@ -134,13 +129,6 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         _closed.TrySetResult();
     }
 
-    /// <summary>Test hook: the next <paramref name="count"/> accepts fail with <paramref name="errno"/>. Runs on the home thread.</summary>
-    internal void InjectAcceptFailures(int errno, int count)
-    {
-        _injectedErrno = errno;
-        _injectedFailures = count;
-    }
-
     void IEpollHandler.OnEvents(uint events) => AcceptBatch();
 
     void IEpollHandler.OnLoopFault(Exception exception)
@@ -158,18 +146,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         for (int i = 0; i < MaxAcceptsPerEvent && !_isClosed && Volatile.Read(ref _pausedForBacklog) == 0; i++)
         {
             int addressLength = SocketAddresses.MaxLength;
-            int fd;
-            int errno;
-            if (_injectedFailures > 0)
-            {
-                _injectedFailures--;
-                (fd, errno) = (-1, _injectedErrno);
-            }
-            else
-            {
-                fd = Libc.Accept4(_fd, address, &addressLength, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                errno = fd < 0 ? NativeErrors.LastErrno : 0;
-            }
+            int fd = _context.AcceptCall.Accept(_fd, address, &addressLength, out int errno);
 
             if (fd >= 0)
             {

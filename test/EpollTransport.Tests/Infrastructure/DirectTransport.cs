@@ -1,3 +1,4 @@
+using EpollTransport.Listeners;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -25,11 +26,13 @@ internal sealed class DirectTransport : IAsyncDisposable
         Action<EpollTransportOptions>? configure = null,
         EndPoint? endPoint = null,
         ILoggerFactory? loggerFactory = null,
-        IMemoryPoolFactory<byte>? memoryPoolFactory = null)
+        IMemoryPoolFactory<byte>? memoryPoolFactory = null,
+        IAcceptCall? acceptCall = null)
     {
         var options = new EpollTransportOptions();
         configure?.Invoke(options);
-        var factory = new EpollTransportFactory(Options.Create(options), loggerFactory ?? NullLoggerFactory.Instance, memoryPoolFactory);
+        var factory = new EpollTransportFactory(
+            Options.Create(options), loggerFactory ?? NullLoggerFactory.Instance, memoryPoolFactory, meterFactory: null, acceptCall ?? Accept4Call.Instance);
         var listener = await factory.BindAsync(endPoint ?? new IPEndPoint(IPAddress.Loopback, 0));
         return new DirectTransport(factory, listener);
     }
