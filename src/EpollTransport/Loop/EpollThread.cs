@@ -57,7 +57,11 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
     private volatile int _injectedWaitErrno;
     private bool _faulted;
 
-    public EpollThread(int index, ILogger logger)
+    /// <summary>Creates the loop (not yet started).</summary>
+    /// <param name="index">The thread's number, in its name, logs and metrics.</param>
+    /// <param name="logger">The transport's logger.</param>
+    /// <param name="clock">The clock of the application queue's stall watch; <see cref="TimeProvider.System"/> when absent.</param>
+    public EpollThread(int index, ILogger logger, TimeProvider? clock = null)
     {
         Index = index;
         _logger = logger;
@@ -93,7 +97,7 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
 
         IoVectors = (Libc.IoVector*)NativeMemory.Alloc(IOV_MAX, (nuint)sizeof(Libc.IoVector));
         _thread = new Thread(Run) { Name = $"epoll-{index}", IsBackground = true };
-        ApplicationQueue = new ApplicationWorkQueue(this);
+        ApplicationQueue = new ApplicationWorkQueue(this, clock ?? TimeProvider.System);
     }
 
     public int Index { get; }
