@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using EpollTransport.Listeners;
 using EpollTransport.Loop;
 using EpollTransport.Metrics;
 using Microsoft.Extensions.Logging;
@@ -14,14 +13,13 @@ internal sealed class EpollTransportContext
     private readonly PipeOptions[] _outputOptions;
     private int _nextThread;
 
-    public EpollTransportContext(EpollTransportOptions options, ILogger logger, MemoryPool<byte> memoryPool, EpollThread[] threads, EpollTransportMetrics metrics, IAcceptCall acceptCall)
+    public EpollTransportContext(EpollTransportOptions options, ILogger logger, MemoryPool<byte> memoryPool, EpollThread[] threads, EpollTransportMetrics metrics)
     {
         Options = options;
         Logger = logger;
         MemoryPool = memoryPool;
         Threads = threads;
         Metrics = metrics;
-        AcceptCall = acceptCall;
 
         bool inline = options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline;
         PipeScheduler ApplicationScheduler(EpollThread thread) => inline ? PipeScheduler.Inline : thread.ApplicationQueue;
@@ -59,9 +57,6 @@ internal sealed class EpollTransportContext
     public EpollThread[] Threads { get; }
 
     public EpollTransportMetrics Metrics { get; }
-
-    /// <summary>How the listeners accept: <see cref="Accept4Call"/>, or a stand-in a test passed to the factory.</summary>
-    public IAcceptCall AcceptCall { get; }
 
     public PipeOptions InputOptions(EpollThread thread) => _inputOptions[thread.Index];
 

@@ -26,7 +26,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
     private readonly ILogger _logger;
     private readonly IMemoryPoolFactory<byte>? _memoryPoolFactory;
     private readonly EpollTransportMetrics _metrics;
-    private readonly IAcceptCall _acceptCall;
+    private readonly TransportSystemCalls _systemCalls;
     private readonly Lock _gate = new();
     private EpollTransportContext? _context;
     private int _listenerCount;
@@ -42,17 +42,17 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
         ILoggerFactory loggerFactory,
         IMemoryPoolFactory<byte>? memoryPoolFactory = null,
         IMeterFactory? meterFactory = null)
-        : this(options, loggerFactory, memoryPoolFactory, meterFactory, Accept4Call.Instance)
+        : this(options, loggerFactory, memoryPoolFactory, meterFactory, TransportSystemCalls.Real)
     {
     }
 
-    /// <summary>Creates the factory with another <paramref name="acceptCall"/> in place of <c>accept4(2)</c>: the seam tests use to inject accept failures.</summary>
+    /// <summary>Creates the factory with other <paramref name="systemCalls"/> in place of the real ones: the seam tests use to inject failures.</summary>
     internal EpollTransportFactory(
         IOptions<EpollTransportOptions> options,
         ILoggerFactory loggerFactory,
         IMemoryPoolFactory<byte>? memoryPoolFactory,
         IMeterFactory? meterFactory,
-        IAcceptCall acceptCall)
+        TransportSystemCalls systemCalls)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -62,7 +62,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
         _logger = loggerFactory.CreateLogger(TransportLog.CategoryName);
         _memoryPoolFactory = memoryPoolFactory;
         _metrics = new EpollTransportMetrics(meterFactory);
-        _acceptCall = acceptCall;
+        _systemCalls = systemCalls;
     }
 
     /// <inheritdoc />
@@ -88,7 +88,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
         var bound = ListenSocketBinder.Bind(endpoint, context.Options.Backlog);
         var home = context.Threads[(uint)Interlocked.Increment(ref _listenerCount) % (uint)context.Threads.Length];
         var accepted = Channel.CreateUnbounded<EpollConnection>(new UnboundedChannelOptions { SingleWriter = true });
-        var socket = new ListenSocket(home, context, bound, accepted.Writer);
+        var socket = new ListenSocket(home, context, bound, accepted.Writer, _systemCalls.Accept);
         try
         {
             await home.InvokeAsync(socket.Start).ConfigureAwait(false);
@@ -146,7 +146,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
             {
                 for (int i = 0; i < threads.Length; i++)
                 {
-                    threads[i] = new EpollThread(i, _logger) { Metrics = _metrics.ForLoop(i) };
+                    threads[i] = new EpollThread(i, _logger, _systemCalls.Epoll) { Metrics = _metrics.ForLoop(i) };
                 }
             }
             catch
@@ -160,7 +160,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
             }
 
             var memoryPool = _memoryPoolFactory?.Create(new MemoryPoolOptions { Owner = "epoll" }) ?? MemoryPool<byte>.Shared;
-            _context = new EpollTransportContext(options, _logger, memoryPool, threads, _metrics, _acceptCall);
+            _context = new EpollTransportContext(options, _logger, memoryPool, threads, _metrics);
             foreach (var thread in threads)
             {
                 thread.Start();

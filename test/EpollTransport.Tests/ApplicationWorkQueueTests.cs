@@ -133,7 +133,7 @@ public sealed class ApplicationWorkQueueTests : IAsyncDisposable
 
     private EpollThread StartThread(TimeProvider? clock = null)
     {
-        _thread = new EpollThread(0, NullLogger.Instance, clock) { Metrics = new EpollLoopMetrics(0) };
+        _thread = new EpollThread(0, NullLogger.Instance, clock: clock) { Metrics = new EpollLoopMetrics(0) };
         _thread.Start();
         return _thread;
     }

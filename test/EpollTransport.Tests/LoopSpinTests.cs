@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using EpollTransport.Interop;
+using EpollTransport.Loop;
 using EpollTransport.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
@@ -53,10 +54,11 @@ public sealed class LoopSpinTests(ITestOutputHelper output) : IDisposable
     public async Task AListenerThatEpollRefusesLeavesTheLoopsWakeUpIntact()
     {
         using var metrics = new TransportMetrics(_services);
-        await using var factory = CreateFactory();
+        var epoll = new ScriptedEpoll();
+        await using var factory = CreateFactory(epoll);
         var first = (EpollConnectionListener)await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
         var loop = first.Socket.Home;
-        await loop.InvokeAsync(() => loop.FailNextAdd(Errno.ENOMEM));
+        epoll.FailNextAdd(Errno.ENOMEM);
 
         await Assert.ThrowsAnyAsync<SocketException>(async () => await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0)));
 
@@ -78,8 +80,12 @@ public sealed class LoopSpinTests(ITestOutputHelper output) : IDisposable
 
     private const int FDuplicateWithCloseOnExec = 1030; // F_DUPFD_CLOEXEC
 
-    private EpollTransportFactory CreateFactory() => new(
-        Options.Create(new EpollTransportOptions()), NullLoggerFactory.Instance, meterFactory: _services.GetRequiredService<IMeterFactory>());
+    private EpollTransportFactory CreateFactory(IEpollCalls? epoll = null) => new(
+        Options.Create(new EpollTransportOptions()),
+        NullLoggerFactory.Instance,
+        memoryPoolFactory: null,
+        _services.GetRequiredService<IMeterFactory>(),
+        TransportSystemCalls.Real with { Epoll = epoll ?? EpollCalls.Instance });
 
     /// <summary>The turns the transport's loops made over <paramref name="window"/> of wall-clock time.</summary>
     private static async Task<long> TurnsOverAsync(TransportMetrics metrics, TimeSpan window)

@@ -90,7 +90,7 @@ public sealed class MetricsTests
             NullLoggerFactory.Instance,
             memoryPoolFactory: null,
             services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
-            new FailingAccept(Errno.EMFILE, 2));
+            TransportSystemCalls.Real with { Accept = new FailingAccept(Errno.EMFILE, 2) });
         await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
 
         using var client = await RawHttp.ConnectAsync(listener.EndPoint);

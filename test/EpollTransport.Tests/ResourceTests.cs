@@ -39,7 +39,7 @@ public sealed class ResourceTests(ITestOutputHelper output)
         using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
         // Real descriptor exhaustion cannot be staged inside a .NET process (the runtime itself then fails), so the
         // listen socket sees EMFILE from its first four accept4 calls; everything else is real.
-        await using var transport = await DirectTransport.StartAsync(loggerFactory: loggerFactory, acceptCall: new FailingAccept(Errno.EMFILE, 4));
+        await using var transport = await DirectTransport.StartAsync(loggerFactory: loggerFactory, systemCalls: TransportSystemCalls.Real with { Accept = new FailingAccept(Errno.EMFILE, 4) });
 
         using var client = await RawHttp.ConnectAsync(transport.EndPoint);
         await logs.WaitForAsync("AcceptError");

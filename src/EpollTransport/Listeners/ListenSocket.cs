@@ -29,6 +29,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private readonly BoundListenSocket _bound;
     private readonly int _fd;
     private readonly ChannelWriter<EpollConnection> _accepted;
+    private readonly IAcceptCall _acceptCall;
     private readonly IPEndPoint? _fixedLocalEndPoint;
     private readonly EpollListenerMetrics _metrics;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -47,13 +48,14 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private int _waiting;
     private int _pausedForBacklog;
 
-    public ListenSocket(EpollThread home, EpollTransportContext context, BoundListenSocket bound, ChannelWriter<EpollConnection> accepted)
+    public ListenSocket(EpollThread home, EpollTransportContext context, BoundListenSocket bound, ChannelWriter<EpollConnection> accepted, IAcceptCall acceptCall)
     {
         _home = home;
         _context = context;
         _bound = bound;
         _fd = bound.Handle.Fd;
         _accepted = accepted;
+        _acceptCall = acceptCall;
         _maxWaiting = Math.Max(1, context.Options.Backlog);
         _metrics = context.Metrics.ForListener(bound.EndPoint);
 
@@ -146,7 +148,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         for (int i = 0; i < MaxAcceptsPerEvent && !_isClosed && Volatile.Read(ref _pausedForBacklog) == 0; i++)
         {
             int addressLength = SocketAddresses.MaxLength;
-            int fd = _context.AcceptCall.Accept(_fd, address, &addressLength, out int errno);
+            int fd = _acceptCall.Accept(_fd, address, &addressLength, out int errno);
 
             if (fd >= 0)
             {

@@ -1,4 +1,3 @@
-using EpollTransport.Listeners;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -27,12 +26,12 @@ internal sealed class DirectTransport : IAsyncDisposable
         EndPoint? endPoint = null,
         ILoggerFactory? loggerFactory = null,
         IMemoryPoolFactory<byte>? memoryPoolFactory = null,
-        IAcceptCall? acceptCall = null)
+        TransportSystemCalls? systemCalls = null)
     {
         var options = new EpollTransportOptions();
         configure?.Invoke(options);
         var factory = new EpollTransportFactory(
-            Options.Create(options), loggerFactory ?? NullLoggerFactory.Instance, memoryPoolFactory, meterFactory: null, acceptCall ?? Accept4Call.Instance);
+            Options.Create(options), loggerFactory ?? NullLoggerFactory.Instance, memoryPoolFactory, meterFactory: null, systemCalls ?? TransportSystemCalls.Real);
         var listener = await factory.BindAsync(endPoint ?? new IPEndPoint(IPAddress.Loopback, 0));
         return new DirectTransport(factory, listener);
     }
