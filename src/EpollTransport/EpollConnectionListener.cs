@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.Channels;
-using EpollTransport.Internal;
+using EpollTransport.Connections;
+using EpollTransport.Listeners;
 using Microsoft.AspNetCore.Connections;
 
 namespace EpollTransport;

@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Threading.Channels;
-using EpollTransport.Internal;
+using EpollTransport.Connections;
+using EpollTransport.Listeners;
+using EpollTransport.Loop;
 using EpollTransport.Metrics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -24,6 +26,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
     private readonly ILogger _logger;
     private readonly IMemoryPoolFactory<byte>? _memoryPoolFactory;
     private readonly EpollTransportMetrics _metrics;
+    private readonly TransportSystemCalls _systemCalls;
     private readonly Lock _gate = new();
     private EpollTransportContext? _context;
     private int _listenerCount;
@@ -39,6 +42,17 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
         ILoggerFactory loggerFactory,
         IMemoryPoolFactory<byte>? memoryPoolFactory = null,
         IMeterFactory? meterFactory = null)
+        : this(options, loggerFactory, memoryPoolFactory, meterFactory, TransportSystemCalls.Real)
+    {
+    }
+
+    /// <summary>Creates the factory with other <paramref name="systemCalls"/> in place of the real ones: the seam tests use to inject failures.</summary>
+    internal EpollTransportFactory(
+        IOptions<EpollTransportOptions> options,
+        ILoggerFactory loggerFactory,
+        IMemoryPoolFactory<byte>? memoryPoolFactory,
+        IMeterFactory? meterFactory,
+        TransportSystemCalls systemCalls)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -48,6 +62,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
         _logger = loggerFactory.CreateLogger(TransportLog.CategoryName);
         _memoryPoolFactory = memoryPoolFactory;
         _metrics = new EpollTransportMetrics(meterFactory);
+        _systemCalls = systemCalls;
     }
 
     /// <inheritdoc />
@@ -73,7 +88,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
         var bound = ListenSocketBinder.Bind(endpoint, context.Options.Backlog);
         var home = context.Threads[(uint)Interlocked.Increment(ref _listenerCount) % (uint)context.Threads.Length];
         var accepted = Channel.CreateUnbounded<EpollConnection>(new UnboundedChannelOptions { SingleWriter = true });
-        var socket = new ListenSocket(home, context, bound, accepted.Writer);
+        var socket = new ListenSocket(home, context, bound, accepted.Writer, _systemCalls.Accept);
         try
         {
             await home.InvokeAsync(socket.Start).ConfigureAwait(false);
@@ -131,7 +146,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
             {
                 for (int i = 0; i < threads.Length; i++)
                 {
-                    threads[i] = new EpollThread(i, _logger) { Metrics = _metrics.ForLoop(i) };
+                    threads[i] = new EpollThread(i, _logger, _systemCalls.Epoll) { Metrics = _metrics.ForLoop(i) };
                 }
             }
             catch

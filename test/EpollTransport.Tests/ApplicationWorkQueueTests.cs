@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using EpollTransport.Internal;
+using EpollTransport.Loop;
 using EpollTransport.Metrics;
 using EpollTransport.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,15 +9,13 @@ namespace EpollTransport.Tests;
 /// <summary>The thread-pool side of ThreadPool scheduling mode: batching, and no continuation stuck behind a blocked one.</summary>
 public sealed class ApplicationWorkQueueTests : IAsyncDisposable
 {
-    private readonly EpollThread _thread = new(0, NullLogger.Instance) { Metrics = new EpollLoopMetrics(0) };
-
-    public ApplicationWorkQueueTests() => _thread.Start();
+    private EpollThread? _thread;
 
     [Fact]
     public async Task ContinuationsQueuedByTheLoopInOneTurnEachRunOnceOnAtMostOneDrainerPerProcessor()
     {
         const int count = 200;
-        _thread.ApplicationQueue.RescuesStalls = false;
+        var thread = StartThread(new StoppedClock());
         var runs = new int[count];
         var threads = new ConcurrentDictionary<int, bool>();
         int remaining = count;
@@ -25,11 +23,11 @@ public sealed class ApplicationWorkQueueTests : IAsyncDisposable
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // One loop turn queues them all, as the loop does while dispatching a batch of readable sockets.
-        await _thread.InvokeAsync(() =>
+        await thread.InvokeAsync(() =>
         {
             for (int i = 0; i < count; i++)
             {
-                _thread.ApplicationQueue.Schedule(state =>
+                thread.ApplicationQueue.Schedule(state =>
                 {
                     int now = Interlocked.Increment(ref concurrent);
                     InterlockedMax(ref maxConcurrent, now);
@@ -49,7 +47,7 @@ public sealed class ApplicationWorkQueueTests : IAsyncDisposable
         Assert.All(runs, runCount => Assert.Equal(1, runCount));
         Assert.InRange(maxConcurrent, 1, Environment.ProcessorCount);
         int loopThread = 0;
-        await _thread.InvokeAsync(() => loopThread = Environment.CurrentManagedThreadId);
+        await thread.InvokeAsync(() => loopThread = Environment.CurrentManagedThreadId);
         Assert.False(threads.ContainsKey(loopThread));
     }
 
@@ -64,15 +62,15 @@ public sealed class ApplicationWorkQueueTests : IAsyncDisposable
     [Fact]
     public async Task ContinuationsQueuedTogetherRunSideBySideWhenTheProcessIsAllowedSeveralProcessors()
     {
-        // Without the loop's rescue, only the drainers themselves can bring in a second thread.
-        _thread.ApplicationQueue.RescuesStalls = false;
+        // Without the loop's rescue (its clock never moves), only the drainers themselves can bring in a second thread.
+        var thread = StartThread(new StoppedClock());
         var firstStarted = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var secondStarted = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         bool parallel = Environment.ProcessorCount > 1;
 
-        await _thread.InvokeAsync(() =>
+        await thread.InvokeAsync(() =>
         {
-            _thread.ApplicationQueue.Schedule(_ =>
+            thread.ApplicationQueue.Schedule(_ =>
             {
                 firstStarted.SetResult(Environment.CurrentManagedThreadId);
                 if (parallel)
@@ -81,7 +79,7 @@ public sealed class ApplicationWorkQueueTests : IAsyncDisposable
                     secondStarted.Task.Wait(TestTimeouts.Long);
                 }
             }, null);
-            _thread.ApplicationQueue.Schedule(_ => secondStarted.SetResult(Environment.CurrentManagedThreadId), null);
+            thread.ApplicationQueue.Schedule(_ => secondStarted.SetResult(Environment.CurrentManagedThreadId), null);
         });
 
         int first = await firstStarted.Task.WaitAsync(TestTimeouts.Operation);
@@ -103,15 +101,16 @@ public sealed class ApplicationWorkQueueTests : IAsyncDisposable
         using var blocking = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var second = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = StartThread();
 
         // Neither is queued by the loop, which is idle: without being told, it would sleep with no timeout.
-        _thread.ApplicationQueue.Schedule(_ =>
+        thread.ApplicationQueue.Schedule(_ =>
         {
             blocking.Set();
             release.Wait(TestTimeouts.Long);
         }, null);
         Assert.True(blocking.Wait(TestTimeouts.Operation));
-        _thread.ApplicationQueue.Schedule(_ => second.SetResult(), null);
+        thread.ApplicationQueue.Schedule(_ => second.SetResult(), null);
 
         try
         {
@@ -124,5 +123,24 @@ public sealed class ApplicationWorkQueueTests : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await _thread.StopAsync().WaitAsync(TestTimeouts.Operation);
+    public async ValueTask DisposeAsync()
+    {
+        if (_thread is not null)
+        {
+            await _thread.StopAsync().WaitAsync(TestTimeouts.Operation);
+        }
+    }
+
+    private EpollThread StartThread(TimeProvider? clock = null)
+    {
+        _thread = new EpollThread(0, NullLogger.Instance, clock: clock) { Metrics = new EpollLoopMetrics(0) };
+        _thread.Start();
+        return _thread;
+    }
+
+    /// <summary>A clock that never moves: the loop never sees a stall, so it never posts a drainer of its own.</summary>
+    private sealed class StoppedClock : TimeProvider
+    {
+        public override long GetTimestamp() => 0;
+    }
 }

@@ -103,7 +103,7 @@ public sealed class HostLifecycleTests
             })));
 
         using var client = await RawHttp.ConnectAsync(server.EndPoint);
-        Assert.Equal("EpollTransport.Internal.EpollConnection", await transport.Task.WaitAsync(TestTimeouts.Operation));
+        Assert.Equal("EpollTransport.Connections.EpollConnection", await transport.Task.WaitAsync(TestTimeouts.Operation));
     }
 
     [Theory]

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using EpollTransport.Internal;
+using EpollTransport.Connections;
 using EpollTransport.Interop;
 using EpollTransport.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
@@ -47,7 +47,9 @@ public sealed class LoopFaultTests
     {
         var logs = new LogRecorder();
         using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
-        await using var transport = await DirectTransport.StartAsync(o => o.ThreadCount = 2, loggerFactory: loggerFactory);
+        var epoll = new ScriptedEpoll();
+        await using var transport = await DirectTransport.StartAsync(
+            o => o.ThreadCount = 2, loggerFactory: loggerFactory, systemCalls: TransportSystemCalls.Real with { Epoll = epoll });
         var listenerThread = ((EpollConnectionListener)transport.Listener).Socket.Home;
         using (var first = await RawHttp.ConnectAsync(transport.EndPoint))
         {
@@ -55,7 +57,7 @@ public sealed class LoopFaultTests
             var victim = connection.Context.Threads.Single(t => t != listenerThread);
             await connection.DisposeAsync();
 
-            victim.FailNextWait(Errno.EBADF);
+            epoll.FailNextWait(victim, Errno.EBADF);
             await logs.WaitForAsync("LoopFailed");
         }
 

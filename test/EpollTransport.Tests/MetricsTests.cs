@@ -86,10 +86,12 @@ public sealed class MetricsTests
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using var metrics = new TransportMetrics(services);
         await using var factory = new EpollTransportFactory(
-            Options.Create(new EpollTransportOptions()), NullLoggerFactory.Instance, meterFactory: services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+            Options.Create(new EpollTransportOptions()),
+            NullLoggerFactory.Instance,
+            memoryPoolFactory: null,
+            services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            TransportSystemCalls.Real with { Accept = new FailingAccept(Errno.EMFILE, 2) });
         await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
-        var socket = ((EpollConnectionListener)listener).Socket;
-        await socket.Home.InvokeAsync(() => socket.InjectAcceptFailures(Errno.EMFILE, 2));
 
         using var client = await RawHttp.ConnectAsync(listener.EndPoint);
         var connection = await listener.AcceptAsync().AsTask().WaitAsync(TestTimeouts.Operation);

@@ -37,12 +37,9 @@ public sealed class ResourceTests(ITestOutputHelper output)
     {
         var logs = new LogRecorder();
         using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
-        await using var transport = await DirectTransport.StartAsync(loggerFactory: loggerFactory);
-
         // Real descriptor exhaustion cannot be staged inside a .NET process (the runtime itself then fails), so the
-        // listen socket is told to see EMFILE from its next four accept4 calls; everything else is real.
-        var socket = ((EpollConnectionListener)transport.Listener).Socket;
-        await socket.Home.InvokeAsync(() => socket.InjectAcceptFailures(Errno.EMFILE, 4));
+        // listen socket sees EMFILE from its first four accept4 calls; everything else is real.
+        await using var transport = await DirectTransport.StartAsync(loggerFactory: loggerFactory, systemCalls: TransportSystemCalls.Real with { Accept = new FailingAccept(Errno.EMFILE, 4) });
 
         using var client = await RawHttp.ConnectAsync(transport.EndPoint);
         await logs.WaitForAsync("AcceptError");

@@ -20,7 +20,6 @@ internal static class LinuxConstants
     internal const int SOL_SOCKET = 1;
     internal const int SO_REUSEADDR = 2;
     internal const int SO_TYPE = 3;
-    internal const int SO_ERROR = 4;
     internal const int SO_LINGER = 13;
     internal const int SO_DOMAIN = 39;
     internal const int IPPROTO_TCP = 6;

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.Win32.SafeHandles;
 using static EpollTransport.Interop.LinuxConstants;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Connections;
 
 /// <summary>File regions in the connection's output, sent with <c>sendfile(2)</c> (see <see cref="IConnectionSendFileFeature"/>).</summary>
 internal sealed partial class EpollConnection

@@ -87,11 +87,6 @@ internal static class FileHandleCopy
     // PositionalRead's answer when the bytes are not in the page cache.
     private const int WouldWaitForDisk = -1;
 
-    private static long s_diskReads;
-
-    /// <summary>Reads handed to the thread pool because their bytes were not in the page cache (for tests).</summary>
-    internal static long DiskReads => Volatile.Read(ref s_diskReads);
-
     // Set once preadv2(RWF_NOWAIT) turns out to be unsupported (a kernel or file system without it): plain pread then.
     private static volatile bool s_noWaitUnsupported;
 
@@ -156,7 +151,6 @@ internal static class FileHandleCopy
 
                     if (noWait && errno == Errno.EAGAIN)
                     {
-                        Interlocked.Increment(ref s_diskReads);
                         return WouldWaitForDisk;
                     }
 

@@ -1,5 +1,5 @@
 using System.IO.Pipelines;
-using EpollTransport.Internal;
+using EpollTransport.Connections;
 using Microsoft.AspNetCore.Connections;
 
 namespace EpollTransport.SendFile;

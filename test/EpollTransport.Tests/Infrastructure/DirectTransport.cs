@@ -25,11 +25,13 @@ internal sealed class DirectTransport : IAsyncDisposable
         Action<EpollTransportOptions>? configure = null,
         EndPoint? endPoint = null,
         ILoggerFactory? loggerFactory = null,
-        IMemoryPoolFactory<byte>? memoryPoolFactory = null)
+        IMemoryPoolFactory<byte>? memoryPoolFactory = null,
+        TransportSystemCalls? systemCalls = null)
     {
         var options = new EpollTransportOptions();
         configure?.Invoke(options);
-        var factory = new EpollTransportFactory(Options.Create(options), loggerFactory ?? NullLoggerFactory.Instance, memoryPoolFactory);
+        var factory = new EpollTransportFactory(
+            Options.Create(options), loggerFactory ?? NullLoggerFactory.Instance, memoryPoolFactory, meterFactory: null, systemCalls ?? TransportSystemCalls.Real);
         var listener = await factory.BindAsync(endPoint ?? new IPEndPoint(IPAddress.Loopback, 0));
         return new DirectTransport(factory, listener);
     }

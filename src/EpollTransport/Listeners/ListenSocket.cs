@@ -1,11 +1,13 @@
 using System.Net;
 using System.Threading.Channels;
+using EpollTransport.Connections;
 using EpollTransport.Interop;
+using EpollTransport.Loop;
 using EpollTransport.Metrics;
 using Microsoft.AspNetCore.Connections;
 using static EpollTransport.Interop.LinuxConstants;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Listeners;
 
 /// <summary>
 /// A listen socket registered on its home epoll thread. Accepts connections, hands each to an epoll thread
@@ -27,6 +29,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private readonly BoundListenSocket _bound;
     private readonly int _fd;
     private readonly ChannelWriter<EpollConnection> _accepted;
+    private readonly IAcceptCall _acceptCall;
     private readonly IPEndPoint? _fixedLocalEndPoint;
     private readonly EpollListenerMetrics _metrics;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -45,18 +48,14 @@ internal sealed unsafe class ListenSocket : IEpollHandler
     private int _waiting;
     private int _pausedForBacklog;
 
-    // Fault injection for tests: descriptor exhaustion cannot be produced for real inside a .NET process,
-    // because the runtime itself then fails (the GC reads /proc/self/status and treats the failure as out of memory).
-    private int _injectedFailures;
-    private int _injectedErrno;
-
-    public ListenSocket(EpollThread home, EpollTransportContext context, BoundListenSocket bound, ChannelWriter<EpollConnection> accepted)
+    public ListenSocket(EpollThread home, EpollTransportContext context, BoundListenSocket bound, ChannelWriter<EpollConnection> accepted, IAcceptCall acceptCall)
     {
         _home = home;
         _context = context;
         _bound = bound;
         _fd = bound.Handle.Fd;
         _accepted = accepted;
+        _acceptCall = acceptCall;
         _maxWaiting = Math.Max(1, context.Options.Backlog);
         _metrics = context.Metrics.ForListener(bound.EndPoint);
 
@@ -132,13 +131,6 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         _closed.TrySetResult();
     }
 
-    /// <summary>Test hook: the next <paramref name="count"/> accepts fail with <paramref name="errno"/>. Runs on the home thread.</summary>
-    internal void InjectAcceptFailures(int errno, int count)
-    {
-        _injectedErrno = errno;
-        _injectedFailures = count;
-    }
-
     void IEpollHandler.OnEvents(uint events) => AcceptBatch();
 
     void IEpollHandler.OnLoopFault(Exception exception)
@@ -156,18 +148,7 @@ internal sealed unsafe class ListenSocket : IEpollHandler
         for (int i = 0; i < MaxAcceptsPerEvent && !_isClosed && Volatile.Read(ref _pausedForBacklog) == 0; i++)
         {
             int addressLength = SocketAddresses.MaxLength;
-            int fd;
-            int errno;
-            if (_injectedFailures > 0)
-            {
-                _injectedFailures--;
-                (fd, errno) = (-1, _injectedErrno);
-            }
-            else
-            {
-                fd = Libc.Accept4(_fd, address, &addressLength, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                errno = fd < 0 ? NativeErrors.LastErrno : 0;
-            }
+            int fd = _acceptCall.Accept(_fd, address, &addressLength, out int errno);
 
             if (fd >= 0)
             {

@@ -6,7 +6,7 @@ using EpollTransport.SendFile;
 using Microsoft.AspNetCore.Connections;
 using static EpollTransport.Interop.LinuxConstants;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Connections;
 
 /// <summary>
 /// The send side: an async loop that runs entirely on the epoll thread (the output pipe's reader scheduler).

@@ -1,7 +1,7 @@
 using EpollTransport.Interop;
 using static EpollTransport.Interop.LinuxConstants;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Listeners;
 
 /// <summary>
 /// Keeps accepting from taking the last descriptors the process may open (RLIMIT_NOFILE). The runtime needs some

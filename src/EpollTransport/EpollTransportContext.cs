@@ -1,9 +1,10 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using EpollTransport.Loop;
 using EpollTransport.Metrics;
 using Microsoft.Extensions.Logging;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport;
 
 /// <summary>What every connection and listener of one <see cref="EpollTransportFactory"/> shares: options, logger, memory and threads.</summary>
 internal sealed class EpollTransportContext

@@ -1,4 +1,4 @@
-namespace EpollTransport.Internal;
+namespace EpollTransport.Loop;
 
 /// <summary>Timers of the loop: one-shot callbacks (accept back-off retries) that bound how long epoll_wait sleeps.</summary>
 internal sealed partial class EpollThread

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Connections;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Connections;
 
 /// <summary>
 /// The reason recorded for an abort that came without one: Kestrel's way of ending a connection whose client sent

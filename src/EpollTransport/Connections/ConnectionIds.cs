@@ -1,4 +1,4 @@
-namespace EpollTransport.Internal;
+namespace EpollTransport.Connections;
 
 /// <summary>Short, process-unique connection ids in the style of Kestrel's (13 base-32 characters).</summary>
 internal static class ConnectionIds

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using EpollTransport.Interop;
 using static EpollTransport.Interop.LinuxConstants;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Loop;
 
 /// <summary>
 /// One descriptor in one <see cref="EpollThread"/>'s epoll set: the descriptor, the token its events carry, the

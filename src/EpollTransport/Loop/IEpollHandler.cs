@@ -1,4 +1,4 @@
-namespace EpollTransport.Internal;
+namespace EpollTransport.Loop;
 
 /// <summary>Something registered in an <see cref="EpollThread"/>'s epoll set: a listen socket, a connection or the wake-up eventfd.</summary>
 internal interface IEpollHandler

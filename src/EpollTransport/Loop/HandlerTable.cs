@@ -1,4 +1,4 @@
-namespace EpollTransport.Internal;
+namespace EpollTransport.Loop;
 
 /// <summary>
 /// Maps the 64-bit user data of epoll events to handlers.

@@ -2,7 +2,7 @@ using System.Collections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Connections;
 
 /// <summary>
 /// The connection is its own feature collection, as Kestrel's <c>TransportConnection</c> is: the transport's

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections.Features;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Connections;
 
 /// <summary>
 /// <see cref="IConnectionSocketFeature"/>: a <see cref="System.Net.Sockets.Socket"/> over the connection's descriptor,

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport;
 
 /// <summary>
 /// The transport's log messages (category <c>EpollTransport</c>). Event ids are stable; where Kestrel's Sockets

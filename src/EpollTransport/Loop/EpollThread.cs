@@ -7,7 +7,7 @@ using EpollTransport.Metrics;
 using Microsoft.Extensions.Logging;
 using static EpollTransport.Interop.LinuxConstants;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Loop;
 
 /// <summary>
 /// One dedicated thread that owns an epoll instance and every socket registered in it.
@@ -34,6 +34,7 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
     private const int MaxEventsPerWait = 256;
 
     private readonly ILogger _logger;
+    private readonly IEpollCalls _epollCalls;
     private readonly FileDescriptorHandle _epoll;
     private readonly FileDescriptorHandle _wakeEvent;
     private readonly EpollRegistration _wakeRegistration;
@@ -53,14 +54,18 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
     private int _exited;
     private bool _stopping;
     private bool _released;
-    private int _injectedAddErrno;
-    private volatile int _injectedWaitErrno;
     private bool _faulted;
 
-    public EpollThread(int index, ILogger logger)
+    /// <summary>Creates the loop (not yet started).</summary>
+    /// <param name="index">The thread's number, in its name, logs and metrics.</param>
+    /// <param name="logger">The transport's logger.</param>
+    /// <param name="epollCalls">The epoll system calls; <see cref="EpollCalls.Instance"/> when absent.</param>
+    /// <param name="clock">The clock of the application queue's stall watch; <see cref="TimeProvider.System"/> when absent.</param>
+    public EpollThread(int index, ILogger logger, IEpollCalls? epollCalls = null, TimeProvider? clock = null)
     {
         Index = index;
         _logger = logger;
+        _epollCalls = epollCalls ?? EpollCalls.Instance;
 
         int epollFd = Libc.EpollCreate1(EPOLL_CLOEXEC);
         if (epollFd < 0)
@@ -93,7 +98,7 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
 
         IoVectors = (Libc.IoVector*)NativeMemory.Alloc(IOV_MAX, (nuint)sizeof(Libc.IoVector));
         _thread = new Thread(Run) { Name = $"epoll-{index}", IsBackground = true };
-        ApplicationQueue = new ApplicationWorkQueue(this);
+        ApplicationQueue = new ApplicationWorkQueue(this, clock ?? TimeProvider.System);
     }
 
     public int Index { get; }
@@ -181,43 +186,16 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
         return _stopped.Task;
     }
 
-    /// <summary>epoll_ctl calls made on this loop so far (for tests). Written by the loop only.</summary>
-    internal long ControlCalls { get; private set; }
-
     /// <summary>True once the loop has stopped because epoll_wait failed; such a thread is given no new connections.</summary>
     public bool IsFaulted => Volatile.Read(ref _faulted);
-
-    /// <summary>Test hook: the next epoll_wait fails with <paramref name="errno"/> (and the loop with it).</summary>
-    internal void FailNextWait(int errno)
-    {
-        _injectedWaitErrno = errno;
-        Schedule(static _ => { }, null);
-    }
-
-    private int InjectedWaitFailure()
-    {
-        Marshal.SetLastPInvokeError(_injectedWaitErrno);
-        return -1;
-    }
-
-    /// <summary>Test hook: the next EPOLL_CTL_ADD fails with <paramref name="errno"/>. Runs on the loop.</summary>
-    internal void FailNextAdd(int errno) => _injectedAddErrno = errno;
 
     /// <summary>epoll_ctl on this loop's set; false (errno set) on failure. Used by <see cref="EpollRegistration"/> only.</summary>
     internal bool Control(int operation, int fd, uint events, ulong token)
     {
         ObjectDisposedException.ThrowIf(_released, this);
-        ControlCalls++;
-        if (operation == EPOLL_CTL_ADD && _injectedAddErrno != 0)
-        {
-            Marshal.SetLastPInvokeError(_injectedAddErrno);
-            _injectedAddErrno = 0;
-            return false;
-        }
-
         byte* epollEvent = stackalloc byte[16];
         EpollEventBuffer.Encode(epollEvent, events, token);
-        return Libc.EpollCtl(_epoll.Fd, operation, fd, epollEvent) == 0;
+        return _epollCalls.Control(_epoll.Fd, operation, fd, epollEvent) == 0;
     }
 
     /// <summary>As <see cref="Control"/>, but false instead of an exception once the epoll instance is released.</summary>
@@ -275,7 +253,7 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
                     timeout = StallCheckTimeout(timeout);
                 }
 
-                int count = _injectedWaitErrno == 0 ? Libc.EpollWait(_epoll.Fd, _events.Pointer, _events.Capacity, timeout) : InjectedWaitFailure();
+                int count = _epollCalls.Wait(_epoll.Fd, _events.Pointer, _events.Capacity, timeout);
                 Volatile.Write(ref _mayBeSleeping, 0);
                 Metrics.Turned();
 

@@ -3,13 +3,14 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Tasks.Sources;
 using EpollTransport.Interop;
+using EpollTransport.Loop;
 using EpollTransport.SendFile;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using static EpollTransport.Interop.LinuxConstants;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Connections;
 
 /// <summary>
 /// One accepted socket: Kestrel's <see cref="ConnectionContext"/> on one side, the epoll thread's handler on the other.

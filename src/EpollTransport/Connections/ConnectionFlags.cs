@@ -1,4 +1,4 @@
-namespace EpollTransport.Internal;
+namespace EpollTransport.Connections;
 
 /// <summary>The lifecycle of an <see cref="EpollConnection"/> as its loop sees it.</summary>
 /// <remarks>

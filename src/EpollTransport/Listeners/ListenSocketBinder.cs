@@ -4,7 +4,7 @@ using EpollTransport.Interop;
 using Microsoft.AspNetCore.Connections;
 using static EpollTransport.Interop.LinuxConstants;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Listeners;
 
 /// <summary>
 /// A bound, listening, non-blocking socket and what Kestrel should be told about it. For a Unix socket bound here,

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.IO.Pipelines;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Loop;
 
 /// <summary>
 /// The application side of one epoll thread's connections in <see cref="ApplicationSchedulingMode.ThreadPool"/> mode:
@@ -33,10 +32,13 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
     /// <summary>How long continuations may wait behind running ones that do not finish before another drainer is posted.</summary>
     public static readonly TimeSpan StallTimeout = TimeSpan.FromMilliseconds(2);
 
-    private static readonly long s_stallTicks = (long)(StallTimeout.TotalSeconds * Stopwatch.Frequency);
-
     private readonly ConcurrentQueue<WorkItem> _queue = new();
     private readonly EpollThread _thread;
+
+    // Reads the time continuations start and the loop's stall watch compares against. A test that must see what the
+    // drainers do on their own passes a clock that never moves: then no stall is ever seen and none is rescued.
+    private readonly TimeProvider _clock;
+    private readonly long _stallTicks;
     private readonly int _maxDrainers = Math.Max(1, Environment.ProcessorCount);
 
     // Drainers posted or running (this object is the pool work item each time). Whoever raises it from 0 posts one;
@@ -46,17 +48,16 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
     // The loop thread queued work without posting: it posts once, at the end of its turn.
     private bool _queuedByLoop;
 
-    // Continuations running right now, and when the most recent one started (Stopwatch ticks).
+    // Continuations running right now, and when the most recent one started (_clock's timestamps).
     private int _running;
     private long _lastStart;
 
-    public ApplicationWorkQueue(EpollThread thread)
+    public ApplicationWorkQueue(EpollThread thread, TimeProvider clock)
     {
         _thread = thread;
+        _clock = clock;
+        _stallTicks = (long)(StallTimeout.TotalSeconds * clock.TimestampFrequency);
     }
-
-    /// <summary>Test hook: false turns <see cref="RescueIfStalled"/> off, so a test sees what the drainers do on their own.</summary>
-    internal bool RescuesStalls { get; set; } = true;
 
     /// <summary>True when continuations are queued and not yet taken by a worker.</summary>
     public bool HasQueuedWork => !_queue.IsEmpty;
@@ -102,14 +103,14 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
     /// </summary>
     public void RescueIfStalled()
     {
-        if (!RescuesStalls || _queue.IsEmpty || Volatile.Read(ref _running) == 0)
+        if (_queue.IsEmpty || Volatile.Read(ref _running) == 0)
         {
             return; // Nothing waits, or nothing runs (the pool has not reached the work item yet: more would not help).
         }
 
-        long now = Stopwatch.GetTimestamp();
+        long now = _clock.GetTimestamp();
         long lastStart = Volatile.Read(ref _lastStart);
-        if (now - lastStart > s_stallTicks && Interlocked.CompareExchange(ref _lastStart, now, lastStart) == lastStart)
+        if (now - lastStart > _stallTicks && Interlocked.CompareExchange(ref _lastStart, now, lastStart) == lastStart)
         {
             // Counts as a start, so the next rescue waits for another timeout without progress.
             PostAnother();
@@ -163,7 +164,7 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
                 }
             }
 
-            Volatile.Write(ref _lastStart, Stopwatch.GetTimestamp());
+            Volatile.Write(ref _lastStart, _clock.GetTimestamp());
             Interlocked.Increment(ref _running);
             try
             {

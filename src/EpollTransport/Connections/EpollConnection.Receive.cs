@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using EpollTransport.Interop;
 using Microsoft.AspNetCore.Connections;
 
-namespace EpollTransport.Internal;
+namespace EpollTransport.Connections;
 
 /// <summary>The receive side: socket bytes straight into the input pipe's memory, with back-pressure.</summary>
 internal sealed partial class EpollConnection
