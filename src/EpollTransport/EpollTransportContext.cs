@@ -9,6 +9,9 @@ namespace EpollTransport;
 /// <summary>What every connection and listener of one <see cref="EpollTransportFactory"/> shares: options, logger, memory and threads.</summary>
 internal sealed class EpollTransportContext
 {
+    private const int DefaultSegmentSize = 4096;
+    private const int MaxPooledSegmentSize = 64 * 1024;
+
     private readonly PipeOptions[] _inputOptions;
     private readonly PipeOptions[] _outputOptions;
     private int _nextThread;
@@ -25,7 +28,10 @@ internal sealed class EpollTransportContext
         PipeScheduler ApplicationScheduler(EpollThread thread) => inline ? PipeScheduler.Inline : thread.ApplicationQueue;
         long maxRead = options.MaxReadBufferSize ?? 0;
         long maxWrite = options.MaxWriteBufferSize ?? 0;
-        int segmentSize = memoryPool.MaxBufferSize > 0 ? memoryPool.MaxBufferSize : 4096;
+        // A pool of fixed-size blocks (Kestrel's: 4 KiB) gives its block size. A pool whose "maximum" is really "any
+        // size" (MemoryPool<byte>.Shared reports Array.MaxLength) must not make every pipe segment that large: each
+        // first receive would fail to rent it.
+        int segmentSize = memoryPool.MaxBufferSize is > 0 and <= MaxPooledSegmentSize ? memoryPool.MaxBufferSize : DefaultSegmentSize;
 
         // The transport's side of both pipes is scheduled on the connection's epoll thread: resuming a paused
         // read and picking up an application flush are loop work. The application's side uses the chosen mode:

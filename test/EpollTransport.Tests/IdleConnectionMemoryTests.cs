@@ -44,6 +44,29 @@ public sealed class IdleConnectionMemoryTests
         await connection.DisposeAsync();
     }
 
+    [Fact]
+    public async Task WithoutKestrelsPoolTheTransportReceivesIntoBlocksOfTheSharedPool()
+    {
+        // MemoryPool<byte>.Shared, the fallback without an IMemoryPoolFactory, reports Array.MaxLength as its
+        // largest block: the pipes must not take that as their segment size.
+        await using var transport = await DirectTransport.StartAsync();
+        using var client = await RawHttp.ConnectAsync(transport.EndPoint);
+        var connection = await transport.AcceptAsync();
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        await RawHttp.SendAsync(client, "ping");
+        var read = await connection.Transport.Input.ReadAtLeastAsync(4).AsTask().WaitAsync(TestTimeouts.Operation);
+        Assert.Equal("ping", Encoding.ASCII.GetString(read.Buffer.ToArray()));
+
+        // A segment of the pool's "maximum" would be a 2 GiB array for four bytes (and an OutOfMemoryException under
+        // load). The bound is loose because other tests allocate in this process meanwhile.
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        Assert.True(allocated < 256L * 1024 * 1024, $"receiving four bytes allocated {allocated:N0} bytes");
+        connection.Transport.Input.AdvanceTo(read.Buffer.End);
+        connection.Transport.Input.Complete();
+        connection.Transport.Output.Complete();
+        await connection.DisposeAsync();
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(TestTimeouts.Operation);
