@@ -11,7 +11,8 @@ internal sealed partial class EpollConnection
     // Never receive into the few bytes left at the end of a pipe segment: that would only cost another turn.
     private const int MinimumReceiveSize = 2048;
 
-    private readonly Action _onInputFlushCompleted;
+    // Created the first time reading pauses: most connections never fill MaxReadBufferSize.
+    private Action? _onInputFlushCompleted;
     private ValueTask<FlushResult> _pendingFlush;
 
     private bool WantsToRead => !Is(ConnectionFlags.ReadDone | ConnectionFlags.ReadPaused);
@@ -45,7 +46,7 @@ internal sealed partial class EpollConnection
                 _pendingFlush = flush;
                 TransportLog.ConnectionPause(_context.Logger, ConnectionId);
                 UpdateInterest();
-                flush.GetAwaiter().UnsafeOnCompleted(_onInputFlushCompleted);
+                flush.GetAwaiter().UnsafeOnCompleted(_onInputFlushCompleted ??= OnInputFlushCompleted);
             }
             else if (flush.GetAwaiter().GetResult().IsCompleted)
             {

@@ -35,8 +35,10 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private readonly Pipe _output;
     private readonly TransportOutputWriter _outputWriter;
     private readonly CancellationTokenSource _connectionClosedSource = new();
-    private readonly TaskCompletionSource _socketClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _connectionClosedFired = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Completes once the socket is closed and ConnectionClosed's callbacks have run, the two ends DisposeAsync waits
+    // for; _endsPending counts them down.
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _endsPending = 2;
     private int _connectionClosedSignalled;
 
     private string? _connectionId;
@@ -72,7 +74,6 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         _fileRegions = new FileRegionQueue(context.Options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline ? thread : null);
         Transport = new DuplexPipe(_input.Reader, _outputWriter);
         ConnectionClosed = _connectionClosedSource.Token;
-        _onInputFlushCompleted = OnInputFlushCompleted;
     }
 
     public override string ConnectionId
@@ -138,8 +139,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         // Kestrel is done with the connection: completing the application's ends lets both loops finish.
         _input.Reader.Complete();
         _outputWriter.Complete();
-        await _socketClosed.Task.ConfigureAwait(false);
-        await _connectionClosedFired.Task.ConfigureAwait(false);
+        await _ended.Task.ConfigureAwait(false);
         _connectionClosedSource.Dispose();
     }
 
@@ -171,7 +171,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         _input.Writer.Complete(reason);
         _output.Reader.Complete(reason);
         _fileRegions.End();
-        _socketClosed.TrySetResult();
+        EndOne();
         SignalConnectionClosed();
     }
 
@@ -277,7 +277,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
             _socket.Dispose();
         }
 
-        _socketClosed.TrySetResult();
+        EndOne();
         SignalConnectionClosed();
     }
 
@@ -301,9 +301,18 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
             }
             finally
             {
-                connection._connectionClosedFired.TrySetResult();
+                connection.EndOne();
             }
         }, this, preferLocal: false);
+    }
+
+    /// <summary>One of the two ends (socket closed, ConnectionClosed fired) has happened; the second completes <see cref="_ended"/>.</summary>
+    private void EndOne()
+    {
+        if (Interlocked.Decrement(ref _endsPending) == 0)
+        {
+            _ended.TrySetResult();
+        }
     }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
