@@ -26,7 +26,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
             while (!IsAborted && !Is(ConnectionFlags.Closed))
             {
                 // A file region whose preceding pipe bytes are all sent goes next, pipe data or not.
-                if (_fileRegions.Peek() is { } region && region.Position == _pipeBytesSent)
+                if (FileRegionsOrNull?.Peek() is { } region && region.Position == _pipeBytesSent)
                 {
                     if (!SendFileRegion(region))
                     {
@@ -34,7 +34,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
                         continue;
                     }
 
-                    _fileRegions.TakeSent();
+                    FileRegionsOrNull!.TakeSent();
                     Uncork();
                     continue;
                 }
@@ -57,7 +57,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
                 }
 
                 // Pipe bytes go out only up to the next file region's position; the region follows them.
-                long limit = _fileRegions.Peek() is { } next ? next.Position - _pipeBytesSent : long.MaxValue;
+                long limit = FileRegionsOrNull?.Peek() is { } next ? next.Position - _pipeBytesSent : long.MaxValue;
                 var batch = limit < buffer.Length ? buffer.Slice(0, limit) : buffer;
                 long sent = 0;
                 try
@@ -78,7 +78,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
                     continue;
                 }
 
-                if (batch.Length < buffer.Length || _fileRegions.Peek() is not null)
+                if (batch.Length < buffer.Length || FileRegionsOrNull?.Peek() is not null)
                 {
                     continue; // A file region is next (the rest of the buffer, if any, comes after it).
                 }
@@ -263,7 +263,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
         if (Is(ConnectionFlags.Closed))
         {
             _output.Reader.Complete(_unexpectedError);
-            _fileRegions.End();
+            EndFileRegions();
             return;
         }
 
@@ -289,7 +289,7 @@ internal sealed partial class EpollConnection : IValueTaskSource
         }
 
         _output.Reader.Complete(_unexpectedError);
-        _fileRegions.End();
+        EndFileRegions();
 
         // Nothing more will be sent, so the connection is over: end the input too (unless the peer's FIN, a reset or
         // the application already ended it) and close the socket, which fires ConnectionClosed.

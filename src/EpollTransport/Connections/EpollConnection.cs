@@ -35,9 +35,11 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private readonly Pipe _output;
     private readonly TransportOutputWriter _outputWriter;
     private readonly CancellationTokenSource _connectionClosedSource = new();
-    // Completes once the socket is closed and ConnectionClosed's callbacks have run, the two ends DisposeAsync waits
-    // for; _endsPending counts them down.
-    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // The two ends DisposeAsync waits for: the socket closed, and ConnectionClosed's callbacks run. _ended is created
+    // only when DisposeAsync has to wait (or is the shared completed one when both came first), so a connection does
+    // not carry a completion source for its whole life.
+    private static readonly TaskCompletionSource s_bothEnded = CompletedSource();
+    private TaskCompletionSource? _ended;
     private int _endsPending = 2;
     private int _connectionClosedSignalled;
 
@@ -71,7 +73,6 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         _input = new Pipe(context.InputOptions(thread));
         _output = new Pipe(context.OutputOptions(thread));
         _outputWriter = new TransportOutputWriter(_output.Writer, this);
-        _fileRegions = new FileRegionQueue(context.Options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline ? thread : null);
         Transport = new DuplexPipe(_input.Reader, _outputWriter);
         ConnectionClosed = _connectionClosedSource.Token;
     }
@@ -139,7 +140,18 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         // Kestrel is done with the connection: completing the application's ends lets both loops finish.
         _input.Reader.Complete();
         _outputWriter.Complete();
-        await _ended.Task.ConfigureAwait(false);
+        if (Volatile.Read(ref _endsPending) != 0)
+        {
+            var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var ended = Interlocked.CompareExchange(ref _ended, waiting, null) ?? waiting;
+            if (Volatile.Read(ref _endsPending) == 0)
+            {
+                ended.TrySetResult(); // The last end came between the check and the exchange.
+            }
+
+            await ended.Task.ConfigureAwait(false);
+        }
+
         _connectionClosedSource.Dispose();
     }
 
@@ -170,7 +182,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         _socket.Dispose();
         _input.Writer.Complete(reason);
         _output.Reader.Complete(reason);
-        _fileRegions.End();
+        EndFileRegions();
         EndOne();
         SignalConnectionClosed();
     }
@@ -249,7 +261,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         {
             // The send loop has already ended (its own ending failed): finish what it could not.
             _output.Reader.Complete(_unexpectedError);
-            _fileRegions.End();
+            EndFileRegions();
         }
 
         Close();
@@ -306,13 +318,20 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         }, this, preferLocal: false);
     }
 
-    /// <summary>One of the two ends (socket closed, ConnectionClosed fired) has happened; the second completes <see cref="_ended"/>.</summary>
+    /// <summary>One of the two ends (socket closed, ConnectionClosed fired) has happened; the second releases DisposeAsync.</summary>
     private void EndOne()
     {
         if (Interlocked.Decrement(ref _endsPending) == 0)
         {
-            _ended.TrySetResult();
+            Interlocked.CompareExchange(ref _ended, s_bothEnded, null)?.TrySetResult();
         }
+    }
+
+    private static TaskCompletionSource CompletedSource()
+    {
+        var source = new TaskCompletionSource();
+        source.SetResult();
+        return source;
     }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe

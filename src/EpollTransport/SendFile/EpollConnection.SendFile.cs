@@ -9,14 +9,32 @@ namespace EpollTransport.Connections;
 /// <summary>File regions in the connection's output, sent with <c>sendfile(2)</c> (see <see cref="IConnectionSendFileFeature"/>).</summary>
 internal sealed partial class EpollConnection
 {
-    private readonly FileRegionQueue _fileRegions;
+    // Created by the first QueueFile (most connections never send a file region); the shared ended queue when the
+    // output ended before any was queued, so a region queued afterwards is dropped, not stranded.
+    private FileRegionQueue? _fileRegions;
+
+    private FileRegionQueue? FileRegionsOrNull => Volatile.Read(ref _fileRegions);
+
+    private FileRegionQueue FileRegions
+    {
+        get
+        {
+            if (FileRegionsOrNull is { } regions)
+            {
+                return regions;
+            }
+
+            var created = new FileRegionQueue(_context.Options.ApplicationSchedulingMode == ApplicationSchedulingMode.Inline ? _thread : null);
+            return Interlocked.CompareExchange(ref _fileRegions, created, null) ?? created;
+        }
+    }
 
     // Pipe bytes handed to the socket over the connection's life; file regions are placed by this count. Loop only.
     private long _pipeBytesSent;
 
     public bool CanSendFile => ReferenceEquals(Transport.Output, _outputWriter) && !Is(ConnectionFlags.SendDone | ConnectionFlags.Closed);
 
-    public long UnsentFileBytes => _fileRegions.UnsentBytes;
+    public long UnsentFileBytes => FileRegionsOrNull?.UnsentBytes ?? 0;
 
     public void QueueFile(SafeFileHandle file, long offset, long count)
     {
@@ -35,7 +53,7 @@ internal sealed partial class EpollConnection
 
         var region = new FileRegion(file, offset, count, _outputWriter.Committed);
         bool pipeIsFlushed = !_outputWriter.CanGetUnflushedBytes || _outputWriter.UnflushedBytes == 0;
-        if (!_fileRegions.TryEnqueue(region))
+        if (!FileRegions.TryEnqueue(region))
         {
             return; // The output has ended: nothing will be sent, and the stand-ins will be dropped with it.
         }
@@ -48,7 +66,12 @@ internal sealed partial class EpollConnection
         }
     }
 
-    public ValueTask<bool> WaitForUnsentFileBytesAsync(long unsentBytes) => _fileRegions.WaitForUnsentAsync(unsentBytes);
+    public ValueTask<bool> WaitForUnsentFileBytesAsync(long unsentBytes) =>
+        FileRegionsOrNull?.WaitForUnsentAsync(unsentBytes) ?? new ValueTask<bool>(true);
+
+    /// <summary>The output has ended: queued regions are dropped, and any queued later will be.</summary>
+    private void EndFileRegions() =>
+        (Interlocked.CompareExchange(ref _fileRegions, FileRegionQueue.Ended, null) ?? FileRegionQueue.Ended).End();
 
     /// <summary>Sends the rest of <paramref name="region"/>; false when the socket is full (wait for EPOLLOUT).</summary>
     private unsafe bool SendFileRegion(FileRegion region)
@@ -60,7 +83,7 @@ internal sealed partial class EpollConnection
             nint sent = Libc.SendFile(_fd, region.FileDescriptor, &offset, chunk);
             if (sent > 0)
             {
-                _fileRegions.AddSent(region, sent);
+                FileRegionsOrNull!.AddSent(region, sent);
                 _context.Metrics.SentFromFile(sent);
                 if ((nuint)sent < chunk)
                 {

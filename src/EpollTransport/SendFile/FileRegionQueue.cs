@@ -18,6 +18,9 @@ internal sealed class FileRegionQueue : IValueTaskSource<bool>
     private static readonly Action<object?> s_completeReached = static state => ((FileRegionQueue)state!)._waiter.SetResult(true);
     private static readonly Action<object?> s_completeEnded = static state => ((FileRegionQueue)state!)._waiter.SetResult(false);
 
+    /// <summary>A queue whose output has ended, shared by every connection that ended before queueing any region.</summary>
+    public static readonly FileRegionQueue Ended = CreateEnded();
+
     private readonly PipeScheduler? _completionScheduler;
     private readonly Lock _gate = new();
 
@@ -181,6 +184,13 @@ internal sealed class FileRegionQueue : IValueTaskSource<bool>
         {
             _completionScheduler.Schedule(completion, this);
         }
+    }
+
+    private static FileRegionQueue CreateEnded()
+    {
+        var queue = new FileRegionQueue(completionScheduler: null);
+        queue.End();
+        return queue;
     }
 
     bool IValueTaskSource<bool>.GetResult(short token) => _waiter.GetResult(token);
