@@ -118,15 +118,15 @@ public sealed class KestrelStaticHostTests() : StaticHostTests(ServerKind.Kestre
 
         foreach (var target in HostileTargets(Sandbox["secret.txt"]))
         {
-            var response = await RawHttp.SendAsync(host.Address, "GET", target, "example.test");
+            var response = await RawHttp.RequestAsync(host.Address, "GET", target, "example.test");
             // Kestrel itself answers a target in asterisk-form or authority-form with a method other than OPTIONS or
             // CONNECT with 405 and "Allow: OPTIONS"/"Allow: CONNECT", before the application sees it.
-            var kestrelFormRejection = response.StatusCode == 405
+            var kestrelFormRejection = response.Status == 405
                 && response.Headers.TryGetValue("Allow", out var allow) && allow is "OPTIONS" or "CONNECT";
-            if ((response.StatusCode is not (400 or 404) && !kestrelFormRejection)
+            if ((response.Status is not (400 or 404) && !kestrelFormRejection)
                 || response.BodyText.Contains(Sites.Secret, StringComparison.Ordinal))
             {
-                failures.Add($"{Printable(target)} -> {response.StatusCode}");
+                failures.Add($"{Printable(target)} -> {response.Status}");
             }
         }
 
@@ -138,7 +138,7 @@ public sealed class KestrelStaticHostTests() : StaticHostTests(ServerKind.Kestre
     {
         await using var host = Start(Sites.Settings().With("Kestrel:Limits:KeepAliveTimeout", "00:00:01"));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        using var socket = await RawHttp.ConnectAsync(host.Address, timeout.Token);
+        using var socket = await RawHttp.ConnectAsync(host.Address);
 
         await socket.SendAsync(Encoding.ASCII.GetBytes("GET /file.txt HTTP/1.1\r\nHost: example.test\r\n\r\n"), SocketFlags.None, timeout.Token);
         var response = await ReadOneResponseAsync(socket, timeout.Token);
@@ -156,7 +156,7 @@ public sealed class KestrelStaticHostTests() : StaticHostTests(ServerKind.Kestre
     {
         await using var host = Start(Sites.Settings().With("Kestrel:Limits:RequestHeadersTimeout", "00:00:01"));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        using var socket = await RawHttp.ConnectAsync(host.Address, timeout.Token);
+        using var socket = await RawHttp.ConnectAsync(host.Address);
 
         await socket.SendAsync(Encoding.ASCII.GetBytes("GET /file.txt HTTP/1.1\r\nHost: example.test\r\n"), SocketFlags.None, timeout.Token);
 

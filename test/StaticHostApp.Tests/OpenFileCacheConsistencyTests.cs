@@ -64,8 +64,8 @@ public sealed class OpenFileCacheConsistencyTests : IDisposable
 
         foreach (var target in new[] { "/assets/app.css", "//assets/app.css", "/assets//app.css", "///assets///app.css" })
         {
-            var response = await RawHttp.SendAsync(host.Address, "GET", target, "cache.test");
-            Assert.Equal((200, "CSS"), (response.StatusCode, response.BodyText));
+            var response = await RawHttp.RequestAsync(host.Address, "GET", target, "cache.test");
+            Assert.Equal((200, "CSS"), (response.Status, response.BodyText));
             Assert.Equal("public, max-age=31536000, immutable", response.Headers["Cache-Control"]);
         }
 

@@ -531,7 +531,7 @@ public abstract class StaticHostTests : IDisposable
     [Fact]
     public async Task A_file_that_vanished_is_404_and_logged_at_debug_not_500()
     {
-        var logs = new LogCollector();
+        var logs = new LogRecorder();
         await using var host = Start(Sites.Settings(), services => services.AddLogging(b => b.AddProvider(logs)));
 
         using var before = await host.GetAsync("/file.txt", "example.test");
@@ -540,7 +540,7 @@ public abstract class StaticHostTests : IDisposable
 
         using var after = await host.GetAsync("/file.txt", "example.test");
         Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
-        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
+        Assert.DoesNotContain(logs.All, e => e.Level >= LogLevel.Error);
     }
 
     /// <inheritdoc />

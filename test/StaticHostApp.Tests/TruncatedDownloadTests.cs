@@ -21,7 +21,7 @@ public sealed class TruncatedDownloadTests : IDisposable
     private const int FileLength = 16 * 1024 * 1024;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly SiteSandbox _sandbox = new();
-    private readonly LogCollector _logs = new();
+    private readonly LogRecorder _logs = new();
 
     public TruncatedDownloadTests() => _sandbox.WriteFile("site/big.bin", new byte[FileLength]);
 
@@ -55,7 +55,7 @@ public sealed class TruncatedDownloadTests : IDisposable
 
         await Eventually.WaitAsync(() => CutShortWarnings().Count == Clients, Timeout, $"{Clients} warnings, one per response");
         Assert.All(CutShortWarnings(), e => Assert.Contains("serving trunc.test /big.bin", e.Message, StringComparison.Ordinal));
-        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Error);
+        Assert.DoesNotContain(_logs.All, e => e.Level >= LogLevel.Error);
     }
 
     [Theory]
@@ -75,8 +75,8 @@ public sealed class TruncatedDownloadTests : IDisposable
         // Every request has ended once its access log line is written.
         var log = _sandbox["logs/access.log"];
         await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(log).Length == Clients, Timeout, "an access log line per request");
-        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Warning && e.Category.StartsWith("StaticHostApp", StringComparison.Ordinal));
-        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Error);
+        Assert.DoesNotContain(_logs.All, e => e.Level >= LogLevel.Warning && e.Category.StartsWith("StaticHostApp", StringComparison.Ordinal));
+        Assert.DoesNotContain(_logs.All, e => e.Level >= LogLevel.Error);
     }
 
     private static async Task<List<(HttpResponseMessage Response, Stream Body)>> StartDownloadsAsync(HttpClient client)
@@ -122,7 +122,7 @@ public sealed class TruncatedDownloadTests : IDisposable
     }
 
     private List<LogEntry> CutShortWarnings() =>
-        _logs.Entries.Where(e => e.Level == LogLevel.Warning && e.Message.StartsWith("Response cut short", StringComparison.Ordinal)).ToList();
+        _logs.All.Where(e => e.Level == LogLevel.Warning && e.Message.StartsWith("Response cut short", StringComparison.Ordinal)).ToList();
 
     private RunningHost Start(string mode, bool accessLog = false)
     {

@@ -13,7 +13,7 @@ namespace StaticHostApp.Tests.Unit;
 /// </summary>
 public sealed class FileErrorMiddlewareTests
 {
-    private readonly LogCollector _logs = new();
+    private readonly LogRecorder _logs = new();
 
     [Fact]
     public async Task Other_io_errors_become_500_logged_with_site_and_path_and_no_details_to_the_client()
@@ -25,7 +25,7 @@ public sealed class FileErrorMiddlewareTests
 
         Assert.Equal(StatusCodes.Status500InternalServerError, context.Response.StatusCode);
         Assert.Equal(0, context.Response.Body.Length);
-        var entry = Assert.Single(_logs.Entries, e => e.Level == LogLevel.Error);
+        var entry = Assert.Single(_logs.All, e => e.Level == LogLevel.Error);
         Assert.Contains("docs.test", entry.Message, StringComparison.Ordinal);
         Assert.Contains("/docs/page.html", entry.Message, StringComparison.Ordinal);
         Assert.IsType<IOException>(entry.Exception);
@@ -47,7 +47,7 @@ public sealed class FileErrorMiddlewareTests
         Assert.Equal(StatusCodes.Status403Forbidden, context.Response.StatusCode);
         Assert.Null(context.Response.ContentLength);
         Assert.False(context.Response.Headers.ContainsKey("ETag"));
-        Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("docs.test /secret.html", StringComparison.Ordinal));
+        Assert.Contains(_logs.All, e => e.Level == LogLevel.Warning && e.Message.Contains("docs.test /secret.html", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class FileErrorMiddlewareTests
         var context = NewContext("/gone.html");
         await Create(_ => throw new FileNotFoundException("gone")).InvokeAsync(context);
         Assert.Equal(StatusCodes.Status404NotFound, context.Response.StatusCode);
-        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.DoesNotContain(_logs.All, e => e.Level >= LogLevel.Warning);
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class FileErrorMiddlewareTests
         await Create(_ => throw new IOException("EIO")).InvokeAsync(context);
 
         Assert.True(lifetime.Aborted);
-        Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("/big.bin", StringComparison.Ordinal));
+        Assert.Contains(_logs.All, e => e.Level == LogLevel.Error && e.Message.Contains("/big.bin", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -84,8 +84,8 @@ public sealed class FileErrorMiddlewareTests
         await Create(_ => throw new IOException("write failed", new ConnectionResetException("Connection reset by peer"))).InvokeAsync(context);
 
         Assert.False(lifetime.Aborted);
-        Assert.DoesNotContain(_logs.Entries, e => e.Level > LogLevel.Debug);
-        Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Debug && e.Message.Contains("/big.bin", StringComparison.Ordinal));
+        Assert.DoesNotContain(_logs.All, e => e.Level > LogLevel.Debug);
+        Assert.Contains(_logs.All, e => e.Level == LogLevel.Debug && e.Message.Contains("/big.bin", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public sealed class FileErrorMiddlewareTests
         var context = NewContext("/big.bin");
         await Create(_ => throw new ConnectionAbortedException("The client disconnected.")).InvokeAsync(context);
 
-        Assert.DoesNotContain(_logs.Entries, e => e.Level > LogLevel.Debug);
+        Assert.DoesNotContain(_logs.All, e => e.Level > LogLevel.Debug);
     }
 
     private static DefaultHttpContext NewContext(string path)

@@ -9,7 +9,7 @@ public sealed class RequestLogWriterTests : IDisposable
 {
     private static readonly TimeSpan Never = TimeSpan.FromHours(1);
     private readonly SiteSandbox _sandbox = new();
-    private readonly LogCollector _logs = new();
+    private readonly LogRecorder _logs = new();
 
     private RequestLogWriter Writer(bool perSiteFiles = false, TimeSpan? flushInterval = null, string directory = "logs", int capacity = 1024) =>
         new(_sandbox[directory], "access", perSiteFiles, capacity, flushInterval ?? Never, TimeZoneInfo.Utc, _logs.CreateLogger("log"));
@@ -126,7 +126,7 @@ public sealed class RequestLogWriterTests : IDisposable
 
         writer.Queue.TryEnqueue(Entry("/lost", "a.test"));
 
-        await Eventually.WaitAsync(() => _logs.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("Access log writing failed: 1 lines dropped", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the dropped line to be reported");
+        await Eventually.WaitAsync(() => _logs.All.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("Access log writing failed: 1 lines dropped", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the dropped line to be reported");
         Assert.Equal(1, writer.WriteDropped);
 
         // The cause goes away: the next line is written, with no reopen asked for.
@@ -134,8 +134,8 @@ public sealed class RequestLogWriterTests : IDisposable
         Assert.True(writer.Queue.TryEnqueue(Entry("/kept", "a.test")));
         await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["not-a-directory/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "the line after recovery");
         Assert.Equal("/kept", CombinedLogFormat.Parse(CombinedLogFormat.ReadLines(_sandbox["not-a-directory/access.log"])[0]).Target);
-        await Eventually.WaitAsync(() => _logs.Entries.Any(e => e.Level == LogLevel.Information && e.Message.Contains("resumed", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the recovery to be reported");
-        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Error);
+        await Eventually.WaitAsync(() => _logs.All.Any(e => e.Level == LogLevel.Information && e.Message.Contains("resumed", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the recovery to be reported");
+        Assert.DoesNotContain(_logs.All, e => e.Level >= LogLevel.Error);
     }
 
     /// <inheritdoc />
