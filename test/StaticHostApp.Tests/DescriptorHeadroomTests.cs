@@ -20,7 +20,7 @@ public sealed class DescriptorHeadroomTests : IDisposable
     public void Dispose() => _sandbox.Dispose();
 
     [Fact]
-    public async Task More_clients_than_descriptors_pause_accepting_without_crash_or_spin_and_serving_resumes()
+    public async Task MoreClientsThanDescriptorsPauseAcceptingWithoutCrashOrSpinAndServingResumes()
     {
         _sandbox.WriteFile("site/index.html", "STILL-SERVING");
         string[] args =

@@ -35,7 +35,7 @@ public sealed partial class DirectoryListingTests : IDisposable
     public void Dispose() => _sandbox.Dispose();
 
     [Fact]
-    public async Task Every_listed_link_leads_to_its_entry_and_only_servable_entries_are_listed()
+    public async Task EveryListedLinkLeadsToItsEntryAndOnlyServableEntriesAreListed()
     {
         var device = Environment.IsPrivilegedProcess && MakeCharacterDevice(_sandbox["site/list/null.txt"]);
         await using var server = await StartAsync(follow: false);
@@ -62,7 +62,7 @@ public sealed partial class DirectoryListingTests : IDisposable
     }
 
     [Fact]
-    public async Task Links_out_of_the_root_are_listed_when_the_site_follows_them()
+    public async Task LinksOutOfTheRootAreListedWhenTheSiteFollowsThem()
     {
         await using var server = await StartAsync(follow: true);
         using var client = Client(server);

@@ -45,7 +45,7 @@ public sealed class FileSwapRaceTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task A_path_swapped_during_requests_never_serves_outside_content_or_hangs(string scenario, string server)
+    public async Task APathSwappedDuringRequestsNeverServesOutsideContentOrHangs(string scenario, string server)
     {
         var (path, swapA, swapB) = Prepare(scenario);
         await using var host = Start(server);

@@ -15,7 +15,7 @@ namespace StaticHostApp.Tests;
 public sealed class KestrelStaticHostTests() : StaticHostTests(ServerKind.Kestrel)
 {
     [Fact]
-    public async Task Runs_on_the_epoll_transport_by_default()
+    public async Task RunsOnTheEpollTransportByDefault()
     {
         await using var host = StartStandard();
 
@@ -27,7 +27,7 @@ public sealed class KestrelStaticHostTests() : StaticHostTests(ServerKind.Kestre
     }
 
     [Fact]
-    public async Task Transport_sockets_keeps_kestrels_own_transport()
+    public async Task TransportSocketsKeepsKestrelsOwnTransport()
     {
         await using var host = Start(Sites.Settings().With("Transport", "sockets"));
 
@@ -37,14 +37,14 @@ public sealed class KestrelStaticHostTests() : StaticHostTests(ServerKind.Kestre
     }
 
     [Fact]
-    public void Unknown_transport_fails_start_with_a_clear_message()
+    public void UnknownTransportFailsStartWithAClearMessage()
     {
         var exception = Assert.ThrowsAny<Exception>(() => Start(Sites.Settings().With("Transport", "uring")));
         Assert.Contains("Transport 'uring' is not supported", exception.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Every_response_has_a_current_rfc1123_date()
+    public async Task EveryResponseHasACurrentRfc1123Date()
     {
         await using var host = StartStandard();
         using var ok = await host.GetAsync("/style.css", "example.test");
@@ -111,7 +111,7 @@ public sealed class KestrelStaticHostTests() : StaticHostTests(ServerKind.Kestre
     }
 
     [Fact]
-    public async Task Hostile_request_targets_never_leave_the_root()
+    public async Task HostileRequestTargetsNeverLeaveTheRoot()
     {
         await using var host = StartStandard();
         var failures = new List<string>();
@@ -134,7 +134,7 @@ public sealed class KestrelStaticHostTests() : StaticHostTests(ServerKind.Kestre
     }
 
     [Fact]
-    public async Task Idle_keep_alive_connection_is_closed_after_keep_alive_timeout()
+    public async Task IdleKeepAliveConnectionIsClosedAfterKeepAliveTimeout()
     {
         await using var host = Start(Sites.Settings().With("Kestrel:Limits:KeepAliveTimeout", "00:00:01"));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
@@ -152,7 +152,7 @@ public sealed class KestrelStaticHostTests() : StaticHostTests(ServerKind.Kestre
     }
 
     [Fact]
-    public async Task Slow_request_headers_are_cut_off_after_request_headers_timeout()
+    public async Task SlowRequestHeadersAreCutOffAfterRequestHeadersTimeout()
     {
         await using var host = Start(Sites.Settings().With("Kestrel:Limits:RequestHeadersTimeout", "00:00:01"));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));

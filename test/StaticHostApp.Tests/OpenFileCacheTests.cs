@@ -23,7 +23,7 @@ public abstract class OpenFileCacheTests : IDisposable
     public void Dispose() => _sandbox.Dispose();
 
     [Fact]
-    public async Task Off_by_default_a_replaced_file_is_seen_at_once()
+    public async Task OffByDefaultAReplacedFileIsSeenAtOnce()
     {
         await using var host = Start(validity: null);
         Assert.Equal("FIRST", await GetAsync(host));
@@ -38,7 +38,7 @@ public abstract class OpenFileCacheTests : IDisposable
     }
 
     [Fact]
-    public async Task A_cached_file_keeps_one_descriptor_for_every_request_and_none_after_stop()
+    public async Task ACachedFileKeepsOneDescriptorForEveryRequestAndNoneAfterStop()
     {
         var path = _sandbox["site/file.txt"];
         await using (var host = Start(validity: "00:05:00"))
@@ -60,7 +60,7 @@ public abstract class OpenFileCacheTests : IDisposable
     }
 
     [Fact]
-    public async Task After_the_validity_a_changed_path_is_seen()
+    public async Task AfterTheValidityAChangedPathIsSeen()
     {
         await using var host = Start(validity: "00:00:00.100");
         Assert.Equal("FIRST", await GetAsync(host));
@@ -78,7 +78,7 @@ public abstract class OpenFileCacheTests : IDisposable
     }
 
     [Fact]
-    public async Task An_expired_file_nobody_asks_for_again_is_closed()
+    public async Task AnExpiredFileNobodyAsksForAgainIsClosed()
     {
         var path = _sandbox["site/file.txt"];
         await using var host = Start(validity: "00:00:00.100");
@@ -89,7 +89,7 @@ public abstract class OpenFileCacheTests : IDisposable
     }
 
     [Fact]
-    public void Invalid_cache_settings_fail_start_up()
+    public void InvalidCacheSettingsFailStartUp()
     {
         var exception = Assert.ThrowsAny<Exception>(() =>
             Start(validity: "00:00:01", configure: s => s.With("StaticHost:OpenFileCache:MaxFiles", "0")).DisposeAsync().AsTask().GetAwaiter().GetResult());

@@ -13,7 +13,7 @@ public sealed class PermissionTests : IDisposable
     private readonly SiteSandbox _sandbox = new();
 
     [Fact]
-    public async Task Unreadable_file_and_unsearchable_directory_are_403_and_logged_with_site_and_path()
+    public async Task UnreadableFileAndUnsearchableDirectoryAre403AndLoggedWithSiteAndPath()
     {
         _sandbox.WriteFile("site/public.html", "PUBLIC");
         _sandbox.WriteFile("site/denied.html", "DENIED-CONTENT");

@@ -22,7 +22,7 @@ public sealed class RequestLogFullDiskTests(ITestOutputHelper output) : IDisposa
     private bool _mounted;
 
     [Fact]
-    public async Task A_full_disk_drops_whole_lines_counts_them_and_logging_resumes_when_space_returns()
+    public async Task AFullDiskDropsWholeLinesCountsThemAndLoggingResumesWhenSpaceReturns()
     {
         var logDirectory = _sandbox.CreateDirectory("logs");
         if (!TryMountTmpfs(logDirectory, out var why))

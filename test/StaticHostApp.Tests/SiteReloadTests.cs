@@ -57,7 +57,7 @@ public abstract class SiteReloadTests : IDisposable
     }
 
     [Fact]
-    public async Task A_site_added_to_the_file_is_served_once_the_file_watcher_reloads_it()
+    public async Task ASiteAddedToTheFileIsServedOnceTheFileWatcherReloadsIt()
     {
         WriteConfiguration(("example.test", "example"));
         await using var host = Start();
@@ -76,7 +76,7 @@ public abstract class SiteReloadTests : IDisposable
     }
 
     [Fact]
-    public async Task Removing_and_moving_sites_takes_effect_on_reload()
+    public async Task RemovingAndMovingSitesTakesEffectOnReload()
     {
         WriteConfiguration(("example.test", "example"), ("docs.test", "docs"));
         await using var host = Start();
@@ -89,7 +89,7 @@ public abstract class SiteReloadTests : IDisposable
     }
 
     [Fact]
-    public async Task An_invalid_change_is_logged_with_its_problems_and_the_running_configuration_keeps_serving()
+    public async Task AnInvalidChangeIsLoggedWithItsProblemsAndTheRunningConfigurationKeepsServing()
     {
         WriteConfiguration(("example.test", "example"));
         await using var host = Start();
@@ -111,7 +111,7 @@ public abstract class SiteReloadTests : IDisposable
     }
 
     [Fact]
-    public async Task An_unparsable_file_is_reported_and_the_running_configuration_keeps_serving()
+    public async Task AnUnparsableFileIsReportedAndTheRunningConfigurationKeepsServing()
     {
         WriteConfiguration(("example.test", "example"));
         await using var host = Start();
@@ -136,7 +136,7 @@ public abstract class SiteReloadTests : IDisposable
     public sealed class OnKestrel() : SiteReloadTests(ServerKind.Kestrel)
     {
         [Fact]
-        public async Task A_download_in_flight_completes_on_the_old_configuration_after_its_site_is_removed()
+        public async Task ADownloadInFlightCompletesOnTheOldConfigurationAfterItsSiteIsRemoved()
         {
             var big = new byte[8 * 1024 * 1024];
             Random.Shared.NextBytes(big);

@@ -33,7 +33,7 @@ public sealed class SymlinkRootTests : IDisposable
     [Theory]
     [InlineData(null)]
     [InlineData("00:05:00")]
-    public async Task A_switched_release_is_served_and_deleting_the_old_one_never_gives_404(string? cacheValidity)
+    public async Task ASwitchedReleaseIsServedAndDeletingTheOldOneNeverGives404(string? cacheValidity)
     {
         var settings = new Settings().Site(_sandbox["current"], "deploy.test");
         if (cacheValidity is not null)
@@ -78,7 +78,7 @@ public sealed class SymlinkRootTests : IDisposable
     }
 
     [Fact]
-    public async Task A_link_out_of_the_root_stays_refused_after_a_switch()
+    public async Task ALinkOutOfTheRootStaysRefusedAfterASwitch()
     {
         _sandbox.WriteFile("secret.txt", "SECRET");
         _sandbox.CreateSymlink("releases/v2/leak.txt", "../../secret.txt");
@@ -93,7 +93,7 @@ public sealed class SymlinkRootTests : IDisposable
     [Theory]
     [InlineData(null)]
     [InlineData("00:05:00")]
-    public async Task Requests_racing_a_root_switched_over_and_over_always_get_a_whole_release(string? cacheValidity)
+    public async Task RequestsRacingARootSwitchedOverAndOverAlwaysGetAWholeRelease(string? cacheValidity)
     {
         var settings = new Settings().Site(_sandbox["current"], "deploy.test");
         if (cacheValidity is not null)

@@ -33,7 +33,7 @@ public sealed class TruncatedDownloadTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task A_download_cut_short_by_truncation_is_one_warning_with_site_and_path(string mode)
+    public async Task ADownloadCutShortByTruncationIsOneWarningWithSiteAndPath(string mode)
     {
         await using var host = Start(mode);
         using var client = Client(host, mode);
@@ -60,7 +60,7 @@ public sealed class TruncatedDownloadTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task Clients_that_go_away_from_an_unchanged_file_log_nothing_above_debug(string mode)
+    public async Task ClientsThatGoAwayFromAnUnchangedFileLogNothingAboveDebug(string mode)
     {
         await using var host = Start(mode, accessLog: true);
         using (var client = Client(host, mode))

@@ -16,7 +16,7 @@ public sealed class FileErrorMiddlewareTests
     private readonly LogRecorder _logs = new();
 
     [Fact]
-    public async Task Other_io_errors_become_500_logged_with_site_and_path_and_no_details_to_the_client()
+    public async Task OtherIoErrorsBecome500LoggedWithSiteAndPathAndNoDetailsToTheClient()
     {
         var context = NewContext("/docs/page.html");
         var middleware = Create(_ => throw new IOException("Input/output error : /srv/www/docs/page.html"));
@@ -32,7 +32,7 @@ public sealed class FileErrorMiddlewareTests
     }
 
     [Fact]
-    public async Task Permission_denied_becomes_403_and_clears_headers_already_set()
+    public async Task PermissionDeniedBecomes403AndClearsHeadersAlreadySet()
     {
         var context = NewContext("/secret.html");
         var middleware = Create(c =>
@@ -51,7 +51,7 @@ public sealed class FileErrorMiddlewareTests
     }
 
     [Fact]
-    public async Task A_file_that_vanished_becomes_404()
+    public async Task AFileThatVanishedBecomes404()
     {
         var context = NewContext("/gone.html");
         await Create(_ => throw new FileNotFoundException("gone")).InvokeAsync(context);
@@ -60,7 +60,7 @@ public sealed class FileErrorMiddlewareTests
     }
 
     [Fact]
-    public async Task Failure_after_the_response_started_aborts_the_connection()
+    public async Task FailureAfterTheResponseStartedAbortsTheConnection()
     {
         var context = NewContext("/big.bin");
         var lifetime = new AbortRecorder();
@@ -74,7 +74,7 @@ public sealed class FileErrorMiddlewareTests
     }
 
     [Fact]
-    public async Task A_client_reset_after_the_response_started_is_logged_at_debug_only_and_does_not_abort_again()
+    public async Task AClientResetAfterTheResponseStartedIsLoggedAtDebugOnlyAndDoesNotAbortAgain()
     {
         var context = NewContext("/big.bin");
         var lifetime = new AbortRecorder();
@@ -89,7 +89,7 @@ public sealed class FileErrorMiddlewareTests
     }
 
     [Fact]
-    public async Task A_cancellation_before_RequestAborted_is_signalled_is_a_disconnect_not_an_error()
+    public async Task ACancellationBeforeRequestAbortedIsSignalledIsADisconnectNotAnError()
     {
         // Kestrel marks the request aborted first and cancels the token later, on the thread pool.
         var context = NewContext("/big.bin");

@@ -18,7 +18,7 @@ public sealed class RequestLogWriterTests : IDisposable
         new(DateTime.UtcNow, IPAddress.Loopback, "GET", target, "HTTP/1.1", 200, 5, null, "test", site);
 
     [Fact]
-    public void A_full_queue_drops_and_counts_instead_of_waiting()
+    public void AFullQueueDropsAndCountsInsteadOfWaiting()
     {
         var queue = new RequestLogQueue(capacity: 2);
 
@@ -35,7 +35,7 @@ public sealed class RequestLogWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task Disposing_writes_every_queued_line_even_before_the_flush_interval()
+    public async Task DisposingWritesEveryQueuedLineEvenBeforeTheFlushInterval()
     {
         var writer = Writer();
         for (var i = 0; i < 500; i++)
@@ -53,7 +53,7 @@ public sealed class RequestLogWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task Lines_from_many_threads_are_all_written_while_the_writer_sleeps_and_wakes_between_them()
+    public async Task LinesFromManyThreadsAreAllWrittenWhileTheWriterSleepsAndWakesBetweenThem()
     {
         var writer = Writer(flushInterval: TimeSpan.FromMilliseconds(5), capacity: 1 << 20);
         const int Producers = 8;
@@ -78,7 +78,7 @@ public sealed class RequestLogWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task Lines_reach_the_file_within_the_flush_interval_while_running()
+    public async Task LinesReachTheFileWithinTheFlushIntervalWhileRunning()
     {
         await using var writer = Writer(flushInterval: TimeSpan.FromMilliseconds(50));
         writer.Queue.TryEnqueue(Entry("/now", "a.test"));
@@ -87,7 +87,7 @@ public sealed class RequestLogWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task Per_site_files_hold_strict_combined_lines_and_unrouted_requests_go_to_the_shared_file()
+    public async Task PerSiteFilesHoldStrictCombinedLinesAndUnroutedRequestsGoToTheSharedFile()
     {
         var writer = Writer(perSiteFiles: true);
         writer.Queue.TryEnqueue(Entry("/a", "a.test"));
@@ -103,7 +103,7 @@ public sealed class RequestLogWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task Reopen_starts_a_new_file_after_rotation()
+    public async Task ReopenStartsANewFileAfterRotation()
     {
         await using var writer = Writer(flushInterval: TimeSpan.FromMilliseconds(20));
         writer.Queue.TryEnqueue(Entry("/before", "a.test"));
@@ -119,7 +119,7 @@ public sealed class RequestLogWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task A_log_directory_that_cannot_be_created_drops_and_counts_lines_and_writing_resumes_once_it_can()
+    public async Task ALogDirectoryThatCannotBeCreatedDropsAndCountsLinesAndWritingResumesOnceItCan()
     {
         _sandbox.WriteFile("not-a-directory", "file");
         await using var writer = Writer(directory: "not-a-directory", flushInterval: TimeSpan.FromMilliseconds(20));
