@@ -256,6 +256,7 @@ public sealed class SendFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task AClientThatStopsReadingIsCutOffByMinResponseDataRate()
     {
         _site.AddFile("big.bin", 64 * 1024 * 1024);
@@ -323,6 +324,7 @@ public sealed class SendFileTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task APipeliningClientThatStopsReadingBehindAnUnsentRegionIsCutOffByMinResponseDataRate()
     {
         // The first response completes with its whole region (one window) still unsent; the second waits for that
@@ -473,12 +475,7 @@ public sealed class SendFileTests : IDisposable
     {
         // The server lets go of the file when the aborted request unwinds, on its own schedule: poll the
         // descriptor table for that condition, bounded by the operation timeout.
-        var deadline = DateTime.UtcNow + TestTimeouts.Operation;
-        while (ProcessDescriptors.Snapshot().ContainsValue(path))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"a descriptor still refers to {path}");
-            await Task.Delay(10);
-        }
+        await Eventually.WaitAsync(() => !ProcessDescriptors.Snapshot().ContainsValue(path), $"no descriptor to refer to {path}");
 
         string hash = _site.AddFile("after.bin", 10_000);
         using var client = await RawHttp.ConnectAsync(server.EndPoint);

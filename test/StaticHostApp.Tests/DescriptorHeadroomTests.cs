@@ -10,6 +10,7 @@ namespace StaticHostApp.Tests;
 /// A server whose clients would take every descriptor the process may open (RLIMIT_NOFILE) stops accepting short of
 /// the limit instead: it does not crash, does not spin, and serves again once clients leave.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class DescriptorHeadroomTests : IDisposable
 {
     private const int DescriptorLimit = 400;

@@ -35,6 +35,7 @@ public sealed partial class DirectoryListingTests : IDisposable
     public void Dispose() => _sandbox.Dispose();
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task EveryListedLinkLeadsToItsEntryAndOnlyServableEntriesAreListed()
     {
         var device = Environment.IsPrivilegedProcess && MakeCharacterDevice(_sandbox["site/list/null.txt"]);

@@ -17,6 +17,7 @@ namespace StaticHostApp.Tests;
 /// races for <c>STATICHOST_RACE_SECONDS</c> seconds (1.5 by default; set it higher to soak), longer if both
 /// states have not been seen by then.
 /// </remarks>
+[Trait("Category", "Slow")]
 public sealed class FileSwapRaceTests : IDisposable
 {
     private const int Clients = 4;

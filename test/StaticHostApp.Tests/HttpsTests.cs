@@ -91,6 +91,7 @@ public abstract class HttpsTests : IDisposable
     public sealed class OnKestrel() : HttpsTests(ServerKind.Kestrel)
     {
         [Fact]
+        [Trait("Category", "Slow")]
         public async Task ServesHttpsAndHttp2WithACertificateFromPemFiles()
         {
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -134,6 +134,7 @@ public sealed class KestrelStaticHostTests() : StaticHostTests(ServerKind.Kestre
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task IdleKeepAliveConnectionIsClosedAfterKeepAliveTimeout()
     {
         await using var host = Start(Sites.Settings().With("Kestrel:Limits:KeepAliveTimeout", "00:00:01"));
@@ -152,6 +153,7 @@ public sealed class KestrelStaticHostTests() : StaticHostTests(ServerKind.Kestre
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task SlowRequestHeadersAreCutOffAfterRequestHeadersTimeout()
     {
         await using var host = Start(Sites.Settings().With("Kestrel:Limits:RequestHeadersTimeout", "00:00:01"));

@@ -9,6 +9,7 @@ namespace StaticHostApp.Tests;
 /// configuration, SIGUSR1 reopens the access log, SIGTERM stops it without losing access log lines, and systemd
 /// socket activation hands it its port.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class ProcessSignalTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);

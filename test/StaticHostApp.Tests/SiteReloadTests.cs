@@ -57,6 +57,7 @@ public abstract class SiteReloadTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task ASiteAddedToTheFileIsServedOnceTheFileWatcherReloadsIt()
     {
         WriteConfiguration(("example.test", "example"));

@@ -93,6 +93,7 @@ public sealed class SymlinkRootTests : IDisposable
     [Theory]
     [InlineData(null)]
     [InlineData("00:05:00")]
+    [Trait("Category", "Slow")]
     public async Task RequestsRacingARootSwitchedOverAndOverAlwaysGetAWholeRelease(string? cacheValidity)
     {
         var settings = new Settings().Site(_sandbox["current"], "deploy.test");
