@@ -17,6 +17,12 @@ public static class Eventually
 
     /// <summary>
     /// Re-checks an asynchronous <paramref name="condition"/> (a request, say) until it holds, failing the test after
+    /// <see cref="TestTimeouts.Operation"/>.
+    /// </summary>
+    public static Task WaitAsync(Func<Task<bool>> condition, string what) => WaitAsync(condition, TestTimeouts.Operation, what);
+
+    /// <summary>
+    /// Re-checks an asynchronous <paramref name="condition"/> (a request, say) until it holds, failing the test after
     /// <paramref name="timeout"/>.
     /// </summary>
     public static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)

@@ -13,7 +13,7 @@ namespace StaticHostApp.Tests;
 /// </summary>
 public sealed partial class DirectoryListingTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Timeout = TestTimeouts.Operation;
     private readonly SiteSandbox _sandbox = new();
 
     public DirectoryListingTests()

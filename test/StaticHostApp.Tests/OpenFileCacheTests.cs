@@ -75,7 +75,6 @@ public abstract class OpenFileCacheTests : IDisposable
                 Assert.Contains(body, new[] { "FIRST", "SECOND" });
                 return body == "SECOND";
             },
-            TestTimeouts.Operation,
             "the replaced file to be served");
     }
 
@@ -100,7 +99,7 @@ public abstract class OpenFileCacheTests : IDisposable
     }
 
     private static Task NoDescriptorRefersToAsync(string path) =>
-        Eventually.WaitAsync(() => DescriptorsOf(path).Count == 0, TimeSpan.FromSeconds(15), $"no descriptor referring to {path}");
+        Eventually.WaitAsync(() => DescriptorsOf(path).Count == 0, $"no descriptor referring to {path}");
 
     /// <summary>This process's descriptors that refer to <paramref name="target"/> (also once it was replaced or deleted).</summary>
     private static List<string> DescriptorsOf(string target)

@@ -9,7 +9,7 @@ namespace StaticHostApp.Tests;
 /// </summary>
 public sealed class PermissionTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Timeout = TestTimeouts.Operation;
     private readonly SiteSandbox _sandbox = new();
 
     [Fact]

@@ -102,7 +102,6 @@ public abstract class PrecompressedTests : IDisposable
                 Assert.Equal(gzip, await response.Content.ReadAsByteArrayAsync());
                 return true;
             },
-            TestTimeouts.Operation,
             "the new sibling to be served");
     }
 

@@ -12,7 +12,7 @@ namespace StaticHostApp.Tests;
 [Trait("Category", "Slow")]
 public sealed class ProcessSignalTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Timeout = TestTimeouts.Operation;
     private readonly SiteSandbox _sandbox = new();
 
     public ProcessSignalTests()

@@ -16,7 +16,7 @@ namespace StaticHostApp.Tests;
 /// </summary>
 public sealed class RequestLogFullDiskTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Timeout = TestTimeouts.Operation;
     private readonly SiteSandbox _sandbox = new();
     private readonly LogRecorder _logs = new();
     private bool _mounted;

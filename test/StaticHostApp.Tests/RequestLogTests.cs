@@ -112,7 +112,6 @@ public abstract class RequestLogTests : IDisposable
     private Task WrittenAsync(params (string File, int Lines)[] expected) =>
         Eventually.WaitAsync(
             () => expected.All(e => CombinedLogFormat.ReadLines(Sandbox[e.File]).Length >= e.Lines),
-            TimeSpan.FromSeconds(15),
             "the access log lines of every request");
 
     /// <inheritdoc />

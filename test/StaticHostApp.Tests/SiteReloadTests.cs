@@ -14,7 +14,7 @@ namespace StaticHostApp.Tests;
 /// </summary>
 public abstract class SiteReloadTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Timeout = TestTimeouts.Operation;
 
     private protected SiteReloadTests(ServerKind kind)
     {

@@ -439,7 +439,7 @@ public abstract class StaticHostTests : IDisposable
             fields = lines.FirstOrDefault(l => l.StartsWith("#Fields:", StringComparison.Ordinal))?.Split(' ')[1..] ?? [];
             entries = lines.Where(l => !l.StartsWith('#')).ToArray();
             return entries.Length >= 2;
-        }, TimeSpan.FromSeconds(10), "two request-log lines");
+        }, "two request-log lines");
 
         Assert.Equal(2, entries.Length);
         var first = entries[0].Split(' ');

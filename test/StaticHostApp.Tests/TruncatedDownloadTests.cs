@@ -19,7 +19,7 @@ public sealed class TruncatedDownloadTests : IDisposable
 {
     private const int Clients = 4;
     private const int FileLength = 16 * 1024 * 1024;
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Timeout = TestTimeouts.Operation;
     private readonly SiteSandbox _sandbox = new();
     private readonly LogRecorder _logs = new();
 

@@ -83,7 +83,7 @@ public sealed class RequestLogWriterTests : IDisposable
         await using var writer = Writer(flushInterval: TimeSpan.FromMilliseconds(50));
         writer.Queue.TryEnqueue(Entry("/now", "a.test"));
 
-        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "the line to be flushed");
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, "the line to be flushed");
     }
 
     [Fact]
@@ -107,13 +107,13 @@ public sealed class RequestLogWriterTests : IDisposable
     {
         await using var writer = Writer(flushInterval: TimeSpan.FromMilliseconds(20));
         writer.Queue.TryEnqueue(Entry("/before", "a.test"));
-        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "the first line");
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, "the first line");
 
         File.Move(_sandbox["logs/access.log"], _sandbox["logs/access.log.1"]);
         writer.Reopen();
         writer.Queue.TryEnqueue(Entry("/after", "a.test"));
 
-        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "a new file after reopening");
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, "a new file after reopening");
         Assert.Equal("/after", CombinedLogFormat.Parse(CombinedLogFormat.ReadLines(_sandbox["logs/access.log"])[0]).Target);
         Assert.Equal("/before", CombinedLogFormat.Parse(Assert.Single(CombinedLogFormat.ReadLines(_sandbox["logs/access.log.1"]))).Target);
     }
@@ -126,15 +126,15 @@ public sealed class RequestLogWriterTests : IDisposable
 
         writer.Queue.TryEnqueue(Entry("/lost", "a.test"));
 
-        await Eventually.WaitAsync(() => _logs.All.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("Access log writing failed: 1 lines dropped", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the dropped line to be reported");
+        await Eventually.WaitAsync(() => _logs.All.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("Access log writing failed: 1 lines dropped", StringComparison.Ordinal)), "the dropped line to be reported");
         Assert.Equal(1, writer.WriteDropped);
 
         // The cause goes away: the next line is written, with no reopen asked for.
         File.Delete(_sandbox["not-a-directory"]);
         Assert.True(writer.Queue.TryEnqueue(Entry("/kept", "a.test")));
-        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["not-a-directory/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "the line after recovery");
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["not-a-directory/access.log"]).Length == 1, "the line after recovery");
         Assert.Equal("/kept", CombinedLogFormat.Parse(CombinedLogFormat.ReadLines(_sandbox["not-a-directory/access.log"])[0]).Target);
-        await Eventually.WaitAsync(() => _logs.All.Any(e => e.Level == LogLevel.Information && e.Message.Contains("resumed", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the recovery to be reported");
+        await Eventually.WaitAsync(() => _logs.All.Any(e => e.Level == LogLevel.Information && e.Message.Contains("resumed", StringComparison.Ordinal)), "the recovery to be reported");
         Assert.DoesNotContain(_logs.All, e => e.Level >= LogLevel.Error);
     }
 
