@@ -66,5 +66,4 @@ public sealed class IdleConnectionMemoryTests
         connection.Transport.Output.Complete();
         await connection.DisposeAsync();
     }
-
 }
