@@ -11,6 +11,8 @@ namespace StaticHostApp.Tests;
 /// follows such links). The server runs as its own process on the epoll transport, as 'nobody' when the tests run
 /// as root, so that file permissions apply.
 /// </summary>
+/// <remarks>Each test starts the app as a child process, which takes about two seconds.</remarks>
+[Trait("Category", "Slow")]
 public sealed partial class DirectoryListingTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TestTimeouts.Operation;
@@ -35,7 +37,6 @@ public sealed partial class DirectoryListingTests : IDisposable
     public void Dispose() => _sandbox.Dispose();
 
     [Fact]
-    [Trait("Category", "Slow")]
     public async Task EveryListedLinkLeadsToItsEntryAndOnlyServableEntriesAreListed()
     {
         var device = Environment.IsPrivilegedProcess && MakeCharacterDevice(_sandbox["site/list/null.txt"]);
