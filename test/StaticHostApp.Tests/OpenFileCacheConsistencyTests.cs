@@ -69,7 +69,7 @@ public sealed class OpenFileCacheConsistencyTests : IDisposable
             Assert.Equal("public, max-age=31536000, immutable", response.Headers["Cache-Control"]);
         }
 
-        Assert.Single(Descriptors.Referring(path));
+        Assert.Single(ProcessDescriptors.Referring(path));
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed class OpenFileCacheConsistencyTests : IDisposable
         }
 
         // Requests let go of their references just after the response; the cache itself holds at most three.
-        await Eventually.WaitAsync(() => Descriptors.Referring(_sandbox["site"]).Count <= 3, "at most MaxFiles descriptors");
+        await Eventually.WaitAsync(() => ProcessDescriptors.Referring(_sandbox["site"]).Count <= 3, "at most MaxFiles descriptors");
     }
 
     /// <summary>Rewrites the file through its existing inode (open with O_TRUNC, write), as <c>cat new &gt; file</c> does.</summary>

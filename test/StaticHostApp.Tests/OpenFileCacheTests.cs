@@ -48,7 +48,7 @@ public abstract class OpenFileCacheTests : IDisposable
                 Assert.Equal("FIRST", await GetAsync(host));
             }
 
-            Assert.Single(DescriptorsOf(path));
+            Assert.Single(ProcessDescriptors.Referring(path));
 
             // Within the validity the cached file is what is served, even though the path now names another file.
             File.Move(_sandbox["site/next.txt"], path, overwrite: true);
@@ -99,29 +99,7 @@ public abstract class OpenFileCacheTests : IDisposable
     }
 
     private static Task NoDescriptorRefersToAsync(string path) =>
-        Eventually.WaitAsync(() => DescriptorsOf(path).Count == 0, $"no descriptor referring to {path}");
-
-    /// <summary>This process's descriptors that refer to <paramref name="target"/> (also once it was replaced or deleted).</summary>
-    private static List<string> DescriptorsOf(string target)
-    {
-        var found = new List<string>();
-        foreach (var link in Directory.GetFiles("/proc/self/fd"))
-        {
-            try
-            {
-                if (new FileInfo(link).LinkTarget is { } pointsTo && (pointsTo == target || pointsTo == target + " (deleted)"))
-                {
-                    found.Add(pointsTo);
-                }
-            }
-            catch (IOException)
-            {
-                // Closed while being listed.
-            }
-        }
-
-        return found;
-    }
+        Eventually.WaitAsync(() => ProcessDescriptors.Referring(path).Count == 0, $"no descriptor referring to {path}");
 
     private RunningHost Start(string? validity, Action<Settings>? configure = null)
     {

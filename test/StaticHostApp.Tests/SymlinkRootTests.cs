@@ -72,7 +72,7 @@ public sealed class SymlinkRootTests : IDisposable
 
         // Nothing of the deleted releases stays open: neither the old root nor files cached from it.
         await Eventually.WaitAsync(
-            () => Descriptors.Referring(_sandbox["releases/v1"]).Count + Descriptors.Referring(_sandbox["releases/v2"]).Count == 0,
+            () => ProcessDescriptors.Referring(_sandbox["releases/v1"]).Count + ProcessDescriptors.Referring(_sandbox["releases/v2"]).Count == 0,
             Timeout,
             "no descriptor of a deleted release");
     }
