@@ -87,6 +87,7 @@ public sealed class HttpTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    [Trait("Category", "Slow")]
     public async Task DownloadOf64MiBArrivesIntactToASlowReader(int threadCount)
     {
         await using var server = await EpollTestServer.StartHttpAsync(TestApp.MapEndpoints, t => t.ThreadCount = threadCount);
@@ -128,6 +129,7 @@ public sealed class HttpTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    [Trait("Category", "Slow")]
     public async Task ThousandConcurrentKeepAliveConnectionsEachCompleteRequests(int threadCount)
     {
         await using var server = await EpollTestServer.StartHttpAsync(TestApp.MapEndpoints, t => t.ThreadCount = threadCount);

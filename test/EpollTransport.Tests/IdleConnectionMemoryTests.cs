@@ -30,7 +30,7 @@ public sealed class IdleConnectionMemoryTests
         Assert.Equal("pong", Encoding.ASCII.GetString(await new ResponseReader(client).ReadExactlyAsync(4)));
 
         // The loop returns the reply's block right after sending it, on its own thread: wait for that, bounded.
-        await WaitUntilAsync(() => pool.Rented == 0);
+        await Eventually.WaitAsync(() => pool.Rented == 0, "the reply's block to return to the pool");
 
         // A pending read, as Kestrel keeps on an idle keep-alive connection, takes nothing either.
         var pendingRead = input.ReadAsync();
@@ -65,14 +65,5 @@ public sealed class IdleConnectionMemoryTests
         connection.Transport.Input.Complete();
         connection.Transport.Output.Complete();
         await connection.DisposeAsync();
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TestTimeouts.Operation);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
     }
 }

@@ -10,6 +10,7 @@ namespace EpollTransport.Tests;
 public sealed class InterestChangeTests(ITestOutputHelper output)
 {
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task ADownloadToASlowReaderCostsAFewEpollCtlCallsNotTwoPerPartialWrite()
     {
         const int length = 16 * 1024 * 1024;

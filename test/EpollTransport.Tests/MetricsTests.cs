@@ -39,7 +39,7 @@ public sealed class MetricsTests
 
         await metrics.WaitForAsync(TransportMetrics.ReceivedBytesKey, first.Length + second.Length);
         Assert.Equal(first.Length + second.Length, metrics.Get(TransportMetrics.ReceivedBytesKey));
-        await WaitUntilAsync(() => metrics.ObserveTotal("epoll.connections.active") == 0);
+        await Eventually.WaitAsync(() => metrics.ObserveTotal("epoll.connections.active") == 0, "the active-connections gauge to reach zero");
         long firstResponseLength = metrics.WriteBytes - received;
         Assert.InRange(firstResponseLength, "HTTP/1.1 200 OK\r\n\r\nhello".Length, 1024);
         Assert.Equal(0, metrics.SendFileBytes);
@@ -76,7 +76,7 @@ public sealed class MetricsTests
             clients.ForEach(client => client.Dispose());
         }
 
-        await WaitUntilAsync(() => metrics.ObserveTotal("epoll.connections.active") == 0);
+        await Eventually.WaitAsync(() => metrics.ObserveTotal("epoll.connections.active") == 0, "the active-connections gauge to reach zero");
         Assert.Equal(4, metrics.Get("epoll.connections.accepted"));
     }
 
@@ -148,16 +148,5 @@ public sealed class MetricsTests
         }
 
         return total;
-    }
-
-    /// <summary>Waits for a condition read from observable instruments, which report only when collected.</summary>
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        long deadline = Environment.TickCount64 + (long)TestTimeouts.Operation.TotalMilliseconds;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, "the condition did not become true in time");
-            await Task.Delay(10);
-        }
     }
 }

@@ -182,12 +182,7 @@ public sealed class SmallFileBodyTests : IDisposable
         Assert.Empty(server.Logs.AboveDebug);
         Assert.Equal(0, metrics.SendFileBytes);
 
-        var deadline = DateTime.UtcNow + TestTimeouts.Operation;
-        while (ProcessDescriptors.Snapshot().ContainsValue(_site.PathOf("file.bin")))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "a descriptor still refers to the file");
-            await Task.Delay(10);
-        }
+        await Eventually.WaitAsync(() => !ProcessDescriptors.Snapshot().ContainsValue(_site.PathOf("file.bin")), "no descriptor to refer to the file");
     }
 
     [Fact]

@@ -11,9 +11,11 @@ namespace StaticHostApp.Tests;
 /// follows such links). The server runs as its own process on the epoll transport, as 'nobody' when the tests run
 /// as root, so that file permissions apply.
 /// </summary>
+/// <remarks>Each test starts the app as a child process, which takes about two seconds.</remarks>
+[Trait("Category", "Slow")]
 public sealed partial class DirectoryListingTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Timeout = TestTimeouts.Operation;
     private readonly SiteSandbox _sandbox = new();
 
     public DirectoryListingTests()
@@ -35,7 +37,7 @@ public sealed partial class DirectoryListingTests : IDisposable
     public void Dispose() => _sandbox.Dispose();
 
     [Fact]
-    public async Task Every_listed_link_leads_to_its_entry_and_only_servable_entries_are_listed()
+    public async Task EveryListedLinkLeadsToItsEntryAndOnlyServableEntriesAreListed()
     {
         var device = Environment.IsPrivilegedProcess && MakeCharacterDevice(_sandbox["site/list/null.txt"]);
         await using var server = await StartAsync(follow: false);
@@ -62,7 +64,7 @@ public sealed partial class DirectoryListingTests : IDisposable
     }
 
     [Fact]
-    public async Task Links_out_of_the_root_are_listed_when_the_site_follows_them()
+    public async Task LinksOutOfTheRootAreListedWhenTheSiteFollowsThem()
     {
         await using var server = await StartAsync(follow: true);
         using var client = Client(server);

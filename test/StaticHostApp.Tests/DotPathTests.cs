@@ -27,7 +27,7 @@ public sealed class DotPathTests : IDisposable
     public void Dispose() => _sandbox.Dispose();
 
     [Fact]
-    public async Task Well_known_is_served_by_default_and_other_dot_paths_stay_hidden()
+    public async Task WellKnownIsServedByDefaultAndOtherDotPathsStayHidden()
     {
         await using var host = Start();
         Assert.Equal((HttpStatusCode.OK, "TOKEN-CONTENT"), await GetAsync(host, "/.well-known/acme-challenge/Tok3n_-abc"));
@@ -43,7 +43,7 @@ public sealed class DotPathTests : IDisposable
     }
 
     [Fact]
-    public async Task The_list_of_allowed_dot_paths_is_a_setting()
+    public async Task TheListOfAllowedDotPathsIsASetting()
     {
         await using var host = Start(s => s.With("StaticHost:AllowedDotPaths:0", "/.acme/"));
         Assert.Equal((HttpStatusCode.OK, "ACME"), await GetAsync(host, "/.acme/a.txt"));
@@ -51,14 +51,14 @@ public sealed class DotPathTests : IDisposable
     }
 
     [Fact]
-    public async Task One_empty_entry_hides_every_dot_path()
+    public async Task OneEmptyEntryHidesEveryDotPath()
     {
         await using var host = Start(s => s.With("StaticHost:Sites:0:AllowedDotPaths:0", string.Empty));
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(host, "/.well-known/security.txt")).Status);
     }
 
     [Fact]
-    public void An_allowed_dot_path_that_is_no_prefix_fails_start_up_with_its_key()
+    public void AnAllowedDotPathThatIsNoPrefixFailsStartUpWithItsKey()
     {
         var error = Assert.ThrowsAny<Exception>(() => Start(s => s.With("StaticHost:AllowedDotPaths:0", "/.well-known")));
         Assert.Contains("StaticHost:AllowedDotPaths:0 '/.well-known' must be a path prefix", error.ToString(), StringComparison.Ordinal);

@@ -17,6 +17,7 @@ namespace StaticHostApp.Tests;
 /// races for <c>STATICHOST_RACE_SECONDS</c> seconds (1.5 by default; set it higher to soak), longer if both
 /// states have not been seen by then.
 /// </remarks>
+[Trait("Category", "Slow")]
 public sealed class FileSwapRaceTests : IDisposable
 {
     private const int Clients = 4;
@@ -45,7 +46,7 @@ public sealed class FileSwapRaceTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task A_path_swapped_during_requests_never_serves_outside_content_or_hangs(string scenario, string server)
+    public async Task APathSwappedDuringRequestsNeverServesOutsideContentOrHangs(string scenario, string server)
     {
         var (path, swapA, swapB) = Prepare(scenario);
         await using var host = Start(server);

@@ -37,7 +37,7 @@ public abstract class HttpsTests : IDisposable
     }
 
     [Fact]
-    public async Task A_redirecting_site_sends_plain_http_to_the_same_url_over_https()
+    public async Task ARedirectingSiteSendsPlainHttpToTheSameUrlOverHttps()
     {
         await using var host = StartRedirecting();
 
@@ -58,7 +58,7 @@ public abstract class HttpsTests : IDisposable
     }
 
     [Fact]
-    public async Task The_redirect_uses_the_configured_https_port_and_never_a_host_the_client_made_up()
+    public async Task TheRedirectUsesTheConfiguredHttpsPortAndNeverAHostTheClientMadeUp()
     {
         await using var host = StartRedirecting(httpsPort: "8443");
 
@@ -71,7 +71,7 @@ public abstract class HttpsTests : IDisposable
     }
 
     [Fact]
-    public void An_invalid_https_port_fails_start_with_the_key()
+    public void AnInvalidHttpsPortFailsStartWithTheKey()
     {
         var error = Assert.ThrowsAny<Exception>(() => StartRedirecting(httpsPort: "70000"));
         Assert.Contains("StaticHost:HttpsPort 70000 is not a TCP port", error.ToString(), StringComparison.Ordinal);
@@ -91,7 +91,8 @@ public abstract class HttpsTests : IDisposable
     public sealed class OnKestrel() : HttpsTests(ServerKind.Kestrel)
     {
         [Fact]
-        public async Task Serves_https_and_http2_with_a_certificate_from_pem_files()
+        [Trait("Category", "Slow")]
+        public async Task ServesHttpsAndHttp2WithACertificateFromPemFiles()
         {
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             var request = new CertificateRequest("CN=example.test", key, HashAlgorithmName.SHA256);

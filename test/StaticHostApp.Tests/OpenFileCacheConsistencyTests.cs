@@ -17,7 +17,7 @@ public sealed class OpenFileCacheConsistencyTests : IDisposable
     public void Dispose() => _sandbox.Dispose();
 
     [Fact]
-    public async Task A_file_that_grows_in_place_is_served_whole_with_its_new_length_and_etag()
+    public async Task AFileThatGrowsInPlaceIsServedWholeWithItsNewLengthAndEtag()
     {
         var path = _sandbox.WriteFile("site/file.txt", "FIRST");
         await using var host = Start();
@@ -35,7 +35,7 @@ public sealed class OpenFileCacheConsistencyTests : IDisposable
     }
 
     [Fact]
-    public async Task A_file_that_shrinks_in_place_is_served_whole_by_every_request()
+    public async Task AFileThatShrinksInPlaceIsServedWholeByEveryRequest()
     {
         var path = _sandbox.WriteFile("site/big.txt", new string('A', 256 * 1024));
         await using var host = Start();
@@ -55,7 +55,7 @@ public sealed class OpenFileCacheConsistencyTests : IDisposable
     }
 
     [Fact]
-    public async Task Repeated_slashes_share_one_cached_descriptor_and_match_the_rules()
+    public async Task RepeatedSlashesShareOneCachedDescriptorAndMatchTheRules()
     {
         var path = _sandbox.WriteFile("site/assets/app.css", "CSS");
         await using var host = Start(s => s
@@ -64,16 +64,16 @@ public sealed class OpenFileCacheConsistencyTests : IDisposable
 
         foreach (var target in new[] { "/assets/app.css", "//assets/app.css", "/assets//app.css", "///assets///app.css" })
         {
-            var response = await RawHttp.SendAsync(host.Address, "GET", target, "cache.test");
-            Assert.Equal((200, "CSS"), (response.StatusCode, response.BodyText));
+            var response = await RawHttp.RequestAsync(host.Address, "GET", target, "cache.test");
+            Assert.Equal((200, "CSS"), (response.Status, response.BodyText));
             Assert.Equal("public, max-age=31536000, immutable", response.Headers["Cache-Control"]);
         }
 
-        Assert.Single(Descriptors.Referring(path));
+        Assert.Single(ProcessDescriptors.Referring(path));
     }
 
     [Fact]
-    public async Task A_full_cache_evicts_and_keeps_at_most_max_files_open()
+    public async Task AFullCacheEvictsAndKeepsAtMostMaxFilesOpen()
     {
         const int Files = 12;
         for (var i = 0; i < Files; i++)
@@ -92,7 +92,7 @@ public sealed class OpenFileCacheConsistencyTests : IDisposable
         }
 
         // Requests let go of their references just after the response; the cache itself holds at most three.
-        await Eventually.WaitAsync(() => Descriptors.Referring(_sandbox["site"]).Count <= 3, TimeSpan.FromSeconds(10), "at most MaxFiles descriptors");
+        await Eventually.WaitAsync(() => ProcessDescriptors.Referring(_sandbox["site"]).Count <= 3, "at most MaxFiles descriptors");
     }
 
     /// <summary>Rewrites the file through its existing inode (open with O_TRUNC, write), as <c>cat new &gt; file</c> does.</summary>

@@ -21,7 +21,7 @@ public sealed class OptionRangeTests : IDisposable
     [InlineData("StaticHost:OpenFileCache:Validity", "-00:00:01", "StaticHost:OpenFileCache:Validity -00:00:01 is out of range")]
     [InlineData("StaticHost:OpenFileCache:MaxFiles", "0", "StaticHost:OpenFileCache:MaxFiles 0 is out of range")]
     [InlineData("StaticHost:RequestLog:FlushInterval", "25.00:00:00", "StaticHost:RequestLog:FlushInterval 25.00:00:00 is out of range")]
-    public void An_option_out_of_range_stops_the_start_with_its_name(string key, string value, string message)
+    public void AnOptionOutOfRangeStopsTheStartWithItsName(string key, string value, string message)
     {
         var settings = new Settings().Site(_sandbox["site"], "range.test")
             .With("StaticHost:RequestLog:Enabled", "true")

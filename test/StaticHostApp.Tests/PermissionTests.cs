@@ -9,11 +9,11 @@ namespace StaticHostApp.Tests;
 /// </summary>
 public sealed class PermissionTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Timeout = TestTimeouts.Operation;
     private readonly SiteSandbox _sandbox = new();
 
     [Fact]
-    public async Task Unreadable_file_and_unsearchable_directory_are_403_and_logged_with_site_and_path()
+    public async Task UnreadableFileAndUnsearchableDirectoryAre403AndLoggedWithSiteAndPath()
     {
         _sandbox.WriteFile("site/public.html", "PUBLIC");
         _sandbox.WriteFile("site/denied.html", "DENIED-CONTENT");

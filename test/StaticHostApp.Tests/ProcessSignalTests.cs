@@ -9,9 +9,10 @@ namespace StaticHostApp.Tests;
 /// configuration, SIGUSR1 reopens the access log, SIGTERM stops it without losing access log lines, and systemd
 /// socket activation hands it its port.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class ProcessSignalTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Timeout = TestTimeouts.Operation;
     private readonly SiteSandbox _sandbox = new();
 
     public ProcessSignalTests()
@@ -35,7 +36,7 @@ public sealed class ProcessSignalTests : IDisposable
     }
 
     [Fact]
-    public async Task Sighup_reloads_the_sites_and_keeps_serving_through_invalid_changes()
+    public async Task SighupReloadsTheSitesAndKeepsServingThroughInvalidChanges()
     {
         const string SiteA = """{ "Hosts": [ "a.test" ], "Root": "a" }""";
         const string SiteB = """{ "Hosts": [ "b.test" ], "Root": "b" }""";
@@ -67,7 +68,7 @@ public sealed class ProcessSignalTests : IDisposable
     }
 
     [Fact]
-    public async Task Sighup_and_sigusr1_work_when_inherited_as_ignored_as_under_nohup()
+    public async Task SighupAndSigusr1WorkWhenInheritedAsIgnoredAsUnderNohup()
     {
         const string SiteA = """{ "Hosts": [ "a.test" ], "Root": "a" }""";
         const string SiteB = """{ "Hosts": [ "b.test" ], "Root": "b" }""";
@@ -96,7 +97,7 @@ public sealed class ProcessSignalTests : IDisposable
     }
 
     [Fact]
-    public async Task An_out_of_range_option_is_rejected_by_name_on_reload_and_failed_reloads_leak_no_descriptor()
+    public async Task AnOutOfRangeOptionIsRejectedByNameOnReloadAndFailedReloadsLeakNoDescriptor()
     {
         const string Site = """{ "Hosts": [ "a.test" ], "Root": "a" }""";
         void Write(string validity) => _sandbox.WriteFile(
@@ -121,7 +122,7 @@ public sealed class ProcessSignalTests : IDisposable
     }
 
     [Fact]
-    public async Task Sigterm_stops_gracefully_and_every_access_log_line_is_in_the_file()
+    public async Task SigtermStopsGracefullyAndEveryAccessLogLineIsInTheFile()
     {
         // An hour between flushes: only the shutdown can have written the lines.
         WriteConfiguration(
@@ -143,7 +144,7 @@ public sealed class ProcessSignalTests : IDisposable
     [Theory]
     [InlineData("USR1", "SIGUSR1 received: reopening the access log")]
     [InlineData("HUP", "SIGHUP received: reloading the configuration and reopening the access log")]
-    public async Task Sigusr1_and_sighup_reopen_the_access_log_so_rotation_by_rename_works_as_with_nginx(string signal, string logged)
+    public async Task Sigusr1AndSighupReopenTheAccessLogSoRotationByRenameWorksAsWithNginx(string signal, string logged)
     {
         WriteConfiguration(
             """{ "Hosts": [ "a.test" ], "Root": "a" }""",
@@ -168,7 +169,7 @@ public sealed class ProcessSignalTests : IDisposable
     }
 
     [Fact]
-    public async Task Serves_on_the_listening_socket_systemd_socket_activation_passes()
+    public async Task ServesOnTheListeningSocketSystemdSocketActivationPasses()
     {
         const string Activator = "/usr/bin/systemd-socket-activate";
         if (!File.Exists(Activator))

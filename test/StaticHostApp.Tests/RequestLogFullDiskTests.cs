@@ -16,13 +16,13 @@ namespace StaticHostApp.Tests;
 /// </summary>
 public sealed class RequestLogFullDiskTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Timeout = TestTimeouts.Operation;
     private readonly SiteSandbox _sandbox = new();
-    private readonly LogCollector _logs = new();
+    private readonly LogRecorder _logs = new();
     private bool _mounted;
 
     [Fact]
-    public async Task A_full_disk_drops_whole_lines_counts_them_and_logging_resumes_when_space_returns()
+    public async Task AFullDiskDropsWholeLinesCountsThemAndLoggingResumesWhenSpaceReturns()
     {
         var logDirectory = _sandbox.CreateDirectory("logs");
         if (!TryMountTmpfs(logDirectory, out var why))
@@ -75,7 +75,7 @@ public sealed class RequestLogFullDiskTests(ITestOutputHelper output) : IDisposa
             () => CombinedLogFormat.ReadLines(log).Count(l => l.Contains("?after-", StringComparison.Ordinal)) == 3,
             Timeout,
             "the three lines after space returned");
-        await Eventually.WaitAsync(() => _logs.Entries.Any(e => e.Message.Contains("Access log writing to", StringComparison.Ordinal) && e.Message.Contains("resumed", StringComparison.Ordinal)), Timeout, "the recovery to be reported");
+        await Eventually.WaitAsync(() => _logs.All.Any(e => e.Message.Contains("Access log writing to", StringComparison.Ordinal) && e.Message.Contains("resumed", StringComparison.Ordinal)), Timeout, "the recovery to be reported");
         Assert.Single(WriteFailures()); // at most one Warning a minute, however many batches failed
         Assert.All(CombinedLogFormat.ReadLines(log), line => CombinedLogFormat.Parse(line));
     }
@@ -92,7 +92,7 @@ public sealed class RequestLogFullDiskTests(ITestOutputHelper output) : IDisposa
     }
 
     private List<LogEntry> WriteFailures() =>
-        _logs.Entries.Where(e => e.Level == LogLevel.Warning && e.Message.Contains("Access log writing failed", StringComparison.Ordinal)).ToList();
+        _logs.All.Where(e => e.Level == LogLevel.Warning && e.Message.Contains("Access log writing failed", StringComparison.Ordinal)).ToList();
 
     private static long DroppedLines(RunningHost host)
     {

@@ -33,7 +33,7 @@ public abstract class RequestLogTests : IDisposable
         .With("StaticHost:RequestLog:FlushInterval", "01:00:00");
 
     [Fact]
-    public async Task Combined_log_has_status_body_bytes_and_site_for_every_request_once_the_host_stops()
+    public async Task CombinedLogHasStatusBodyBytesAndSiteForEveryRequestOnceTheHostStops()
     {
         var big = new byte[3 * 1024 * 1024 + 17];
         Random.Shared.NextBytes(big);
@@ -79,7 +79,7 @@ public abstract class RequestLogTests : IDisposable
     }
 
     [Fact]
-    public async Task Per_site_files_are_strict_combined_logs()
+    public async Task PerSiteFilesAreStrictCombinedLogs()
     {
         await using (var host = RunningHost.Start(Kind, Sandbox.Path, CombinedLog().With("StaticHost:RequestLog:PerSiteFiles", "true")))
         {
@@ -98,7 +98,7 @@ public abstract class RequestLogTests : IDisposable
     }
 
     [Fact]
-    public void Invalid_request_log_settings_fail_start_with_the_key()
+    public void InvalidRequestLogSettingsFailStartWithTheKey()
     {
         var error = Assert.ThrowsAny<Exception>(() => RunningHost.Start(Kind, Sandbox.Path, CombinedLog().With("StaticHost:RequestLog:QueueCapacity", "0")));
         Assert.Contains("StaticHost:RequestLog:QueueCapacity must be at least 1", error.ToString(), StringComparison.Ordinal);
@@ -112,7 +112,6 @@ public abstract class RequestLogTests : IDisposable
     private Task WrittenAsync(params (string File, int Lines)[] expected) =>
         Eventually.WaitAsync(
             () => expected.All(e => CombinedLogFormat.ReadLines(Sandbox[e.File]).Length >= e.Lines),
-            TimeSpan.FromSeconds(15),
             "the access log lines of every request");
 
     /// <inheritdoc />
@@ -129,7 +128,7 @@ public abstract class RequestLogTests : IDisposable
     public sealed class OnKestrel() : RequestLogTests(ServerKind.Kestrel)
     {
         [Fact]
-        public async Task Bytes_sent_by_sendfile_are_counted_and_the_log_leaves_sendfile_in_place()
+        public async Task BytesSentBySendfileAreCountedAndTheLogLeavesSendfileInPlace()
         {
             var body = new byte[1024 * 1024];
             Random.Shared.NextBytes(body);

@@ -14,7 +14,7 @@ namespace StaticHostApp.Tests;
 /// </summary>
 public abstract class SiteReloadTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Timeout = TestTimeouts.Operation;
 
     private protected SiteReloadTests(ServerKind kind)
     {
@@ -32,7 +32,7 @@ public abstract class SiteReloadTests : IDisposable
     protected StandardSites Sites { get; }
 
     /// <summary>Collects the app's log.</summary>
-    protected LogCollector Logs { get; } = new();
+    protected LogRecorder Logs { get; } = new();
 
     /// <summary>Writes appsettings.json with one site per (hosts, root) pair.</summary>
     protected void WriteConfiguration(params (string Host, string Root)[] sites)
@@ -57,7 +57,8 @@ public abstract class SiteReloadTests : IDisposable
     }
 
     [Fact]
-    public async Task A_site_added_to_the_file_is_served_once_the_file_watcher_reloads_it()
+    [Trait("Category", "Slow")]
+    public async Task ASiteAddedToTheFileIsServedOnceTheFileWatcherReloadsIt()
     {
         WriteConfiguration(("example.test", "example"));
         await using var host = Start();
@@ -70,13 +71,13 @@ public abstract class SiteReloadTests : IDisposable
         Assert.Equal((HttpStatusCode.OK, "EXAMPLE-INDEX"), await GetAsync(host, "example.test"));
         // The reload is logged right after the new sites start serving, on the file watcher's thread.
         await Eventually.WaitAsync(
-            () => Logs.Entries.Any(e => e.Message.StartsWith("Configuration reloaded: serving 2 sites (example.test, docs.test)", StringComparison.Ordinal)),
+            () => Logs.All.Any(e => e.Message.StartsWith("Configuration reloaded: serving 2 sites (example.test, docs.test)", StringComparison.Ordinal)),
             Timeout,
             "the reload to be logged");
     }
 
     [Fact]
-    public async Task Removing_and_moving_sites_takes_effect_on_reload()
+    public async Task RemovingAndMovingSitesTakesEffectOnReload()
     {
         WriteConfiguration(("example.test", "example"), ("docs.test", "docs"));
         await using var host = Start();
@@ -89,7 +90,7 @@ public abstract class SiteReloadTests : IDisposable
     }
 
     [Fact]
-    public async Task An_invalid_change_is_logged_with_its_problems_and_the_running_configuration_keeps_serving()
+    public async Task AnInvalidChangeIsLoggedWithItsProblemsAndTheRunningConfigurationKeepsServing()
     {
         WriteConfiguration(("example.test", "example"));
         await using var host = Start();
@@ -97,7 +98,7 @@ public abstract class SiteReloadTests : IDisposable
         WriteConfiguration(("example.test", "example"), ("docs.test", "no-such-root"), ("EXAMPLE.test", "docs"));
         Reload(host);
 
-        var rejected = Assert.Single(Logs.Entries, e => e.Message.StartsWith("Configuration reload rejected", StringComparison.Ordinal));
+        var rejected = Assert.Single(Logs.All, e => e.Message.StartsWith("Configuration reload rejected", StringComparison.Ordinal));
         Assert.Equal(LogLevel.Error, rejected.Level);
         Assert.Contains("StaticHost:Sites:1:Root", rejected.Message, StringComparison.Ordinal);
         Assert.Contains("claimed by two sites", rejected.Message, StringComparison.Ordinal);
@@ -111,7 +112,7 @@ public abstract class SiteReloadTests : IDisposable
     }
 
     [Fact]
-    public async Task An_unparsable_file_is_reported_and_the_running_configuration_keeps_serving()
+    public async Task AnUnparsableFileIsReportedAndTheRunningConfigurationKeepsServing()
     {
         WriteConfiguration(("example.test", "example"));
         await using var host = Start();
@@ -136,7 +137,7 @@ public abstract class SiteReloadTests : IDisposable
     public sealed class OnKestrel() : SiteReloadTests(ServerKind.Kestrel)
     {
         [Fact]
-        public async Task A_download_in_flight_completes_on_the_old_configuration_after_its_site_is_removed()
+        public async Task ADownloadInFlightCompletesOnTheOldConfigurationAfterItsSiteIsRemoved()
         {
             var big = new byte[8 * 1024 * 1024];
             Random.Shared.NextBytes(big);
@@ -145,26 +146,19 @@ public abstract class SiteReloadTests : IDisposable
             await using var host = Start();
 
             // Start the download and take only its first bytes, so the server is still sending when the reload lands.
-            using var timeout = new CancellationTokenSource(Timeout);
-            using var socket = await RawHttp.ConnectAsync(host.Address, timeout.Token);
+            using var socket = await RawHttp.ConnectAsync(host.Address);
             socket.ReceiveBufferSize = 16 * 1024;
-            await socket.SendAsync(Encoding.ASCII.GetBytes("GET /big.bin HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n"), SocketFlags.None, timeout.Token);
-            using var received = new MemoryStream();
-            var buffer = new byte[16 * 1024];
-            received.Write(buffer, 0, await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token));
+            await RawHttp.SendAsync(socket, "GET /big.bin HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n");
+            var reader = new ResponseReader(socket);
+            Assert.False(await reader.IsAtEndAsync(), "The download ended before its first bytes arrived.");
 
             WriteConfiguration(("docs.test", "docs"));
             Reload(host);
             Assert.Equal(HttpStatusCode.MisdirectedRequest, (await GetAsync(host, "example.test", "/big.bin")).Status);
 
-            int read;
-            while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
-            {
-                received.Write(buffer, 0, read);
-            }
-
-            var response = RawResponse.Parse(received.ToArray());
-            Assert.Equal(200, response.StatusCode);
+            var response = await RawHttp.ReadResponseAsync(reader);
+            Assert.Equal(200, response.Status);
+            Assert.True(await reader.IsAtEndAsync(), "The server kept the connection open after a Connection: close response.");
             Assert.Equal(big, response.Body);
         }
     }

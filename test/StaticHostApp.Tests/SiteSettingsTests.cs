@@ -34,7 +34,7 @@ public abstract class SiteSettingsTests : IDisposable
     public void Dispose() => _sandbox.Dispose();
 
     [Fact]
-    public async Task Cache_control_rules_of_the_site_win_over_the_server_defaults()
+    public async Task CacheControlRulesOfTheSiteWinOverTheServerDefaults()
     {
         await using var host = Start(Configured());
 
@@ -58,7 +58,7 @@ public abstract class SiteSettingsTests : IDisposable
     }
 
     [Fact]
-    public async Task Extra_headers_merge_with_the_site_winning()
+    public async Task ExtraHeadersMergeWithTheSiteWinning()
     {
         await using var host = Start(Configured());
 
@@ -71,7 +71,7 @@ public abstract class SiteSettingsTests : IDisposable
     }
 
     [Fact]
-    public async Task Index_names_and_unknown_types_are_per_site()
+    public async Task IndexNamesAndUnknownTypesArePerSite()
     {
         await using var host = Start(Configured());
 
@@ -88,7 +88,7 @@ public abstract class SiteSettingsTests : IDisposable
     }
 
     [Fact]
-    public async Task Directory_listing_is_opt_in_and_hides_dot_entries()
+    public async Task DirectoryListingIsOptInAndHidesDotEntries()
     {
         await using var host = Start(Configured());
 
@@ -104,7 +104,7 @@ public abstract class SiteSettingsTests : IDisposable
     }
 
     [Fact]
-    public async Task Error_pages_are_served_with_their_status_from_the_site_root()
+    public async Task ErrorPagesAreServedWithTheirStatusFromTheSiteRoot()
     {
         await using var host = Start(Configured());
 
@@ -135,7 +135,7 @@ public abstract class SiteSettingsTests : IDisposable
     [InlineData("StaticHost:Sites:0:ErrorPages:404", "404.html", "StaticHost:Sites:0:ErrorPages:404 '404.html' must be a path")]
     [InlineData("StaticHost:Sites:0:Headers:Bad Name", "x", "Header name 'Bad Name'")]
     [InlineData("StaticHost:Sites:0:IndexFiles:0", "sub/index.html", "StaticHost:Sites:0:IndexFiles 'sub/index.html' is not a file name")]
-    public void Invalid_settings_fail_start_up_naming_the_key(string key, string value, string expected)
+    public void InvalidSettingsFailStartUpNamingTheKey(string key, string value, string expected)
     {
         var exception = Assert.ThrowsAny<Exception>(() =>
         {

@@ -7,7 +7,7 @@ namespace StaticHostApp.Tests;
 public sealed class TestServerStaticHostTests() : StaticHostTests(ServerKind.TestServer)
 {
     [Fact]
-    public async Task Dot_segments_that_reach_the_app_are_rejected_with_400()
+    public async Task DotSegmentsThatReachTheAppAreRejectedWith400()
     {
         // TestServer, unlike Kestrel, hands the path over without removing dot segments, so the app's own guard is
         // all that stands between these and the file system.

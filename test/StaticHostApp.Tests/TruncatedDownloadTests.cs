@@ -19,9 +19,9 @@ public sealed class TruncatedDownloadTests : IDisposable
 {
     private const int Clients = 4;
     private const int FileLength = 16 * 1024 * 1024;
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Timeout = TestTimeouts.Operation;
     private readonly SiteSandbox _sandbox = new();
-    private readonly LogCollector _logs = new();
+    private readonly LogRecorder _logs = new();
 
     public TruncatedDownloadTests() => _sandbox.WriteFile("site/big.bin", new byte[FileLength]);
 
@@ -33,7 +33,7 @@ public sealed class TruncatedDownloadTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task A_download_cut_short_by_truncation_is_one_warning_with_site_and_path(string mode)
+    public async Task ADownloadCutShortByTruncationIsOneWarningWithSiteAndPath(string mode)
     {
         await using var host = Start(mode);
         using var client = Client(host, mode);
@@ -55,12 +55,12 @@ public sealed class TruncatedDownloadTests : IDisposable
 
         await Eventually.WaitAsync(() => CutShortWarnings().Count == Clients, Timeout, $"{Clients} warnings, one per response");
         Assert.All(CutShortWarnings(), e => Assert.Contains("serving trunc.test /big.bin", e.Message, StringComparison.Ordinal));
-        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Error);
+        Assert.DoesNotContain(_logs.All, e => e.Level >= LogLevel.Error);
     }
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task Clients_that_go_away_from_an_unchanged_file_log_nothing_above_debug(string mode)
+    public async Task ClientsThatGoAwayFromAnUnchangedFileLogNothingAboveDebug(string mode)
     {
         await using var host = Start(mode, accessLog: true);
         using (var client = Client(host, mode))
@@ -75,8 +75,8 @@ public sealed class TruncatedDownloadTests : IDisposable
         // Every request has ended once its access log line is written.
         var log = _sandbox["logs/access.log"];
         await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(log).Length == Clients, Timeout, "an access log line per request");
-        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Warning && e.Category.StartsWith("StaticHostApp", StringComparison.Ordinal));
-        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Error);
+        Assert.DoesNotContain(_logs.All, e => e.Level >= LogLevel.Warning && e.Category.StartsWith("StaticHostApp", StringComparison.Ordinal));
+        Assert.DoesNotContain(_logs.All, e => e.Level >= LogLevel.Error);
     }
 
     private static async Task<List<(HttpResponseMessage Response, Stream Body)>> StartDownloadsAsync(HttpClient client)
@@ -122,7 +122,7 @@ public sealed class TruncatedDownloadTests : IDisposable
     }
 
     private List<LogEntry> CutShortWarnings() =>
-        _logs.Entries.Where(e => e.Level == LogLevel.Warning && e.Message.StartsWith("Response cut short", StringComparison.Ordinal)).ToList();
+        _logs.All.Where(e => e.Level == LogLevel.Warning && e.Message.StartsWith("Response cut short", StringComparison.Ordinal)).ToList();
 
     private RunningHost Start(string mode, bool accessLog = false)
     {

@@ -15,6 +15,7 @@ namespace EpollTransport.Tests.Conformance;
 /// rate, so a reader that pauses after a good start keeps its download, while one that stops reading is cut off
 /// after the grace period, with Kestrel's own log event.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class ResponseDataRateTests : IDisposable
 {
     private const int FileLength = 16 * 1024 * 1024;

@@ -31,7 +31,7 @@ public sealed class SampleSiteInBrowserTests : IDisposable
     [ChromiumTheory]
     [InlineData(Protocol.Http11)]
     [InlineData(Protocol.Http2OverTls)]
-    public async Task A_browser_renders_the_sample_site_gets_app_js_compressed_revalidates_on_reload_and_sees_the_404_page(Protocol protocol)
+    public async Task ABrowserRendersTheSampleSiteGetsAppJsCompressedRevalidatesOnReloadAndSeesThe404Page(Protocol protocol)
     {
         SampleSiteCopy.CopyInto(_sandbox);
         var tls = protocol == Protocol.Http2OverTls;

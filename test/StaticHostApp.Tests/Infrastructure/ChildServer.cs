@@ -184,7 +184,7 @@ public sealed class ChildServer : IAsyncDisposable
                 _process.Kill(entireProcessTree: true);
             }
 
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var timeout = new CancellationTokenSource(TestTimeouts.Operation);
             await _process.WaitForExitAsync(timeout.Token);
         }
         catch (InvalidOperationException)

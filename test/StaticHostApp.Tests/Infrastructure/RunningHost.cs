@@ -13,7 +13,7 @@ namespace StaticHostApp.Tests.Infrastructure;
 /// </summary>
 public sealed class RunningHost : IAsyncDisposable
 {
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan RequestTimeout = TestTimeouts.Operation;
     private readonly StaticHostFactory _factory;
 
     private RunningHost(StaticHostFactory factory, ServerKind kind, HttpClient client, Uri address)

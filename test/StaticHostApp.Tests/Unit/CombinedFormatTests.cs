@@ -19,7 +19,7 @@ public sealed class CombinedFormatTests
         new(Completed, IPAddress.Parse("192.0.2.7"), "GET", target, "HTTP/1.1", 200, 1234, referer, agent, site);
 
     [Fact]
-    public void Writes_the_combined_fields_in_order_with_the_site_last()
+    public void WritesTheCombinedFieldsInOrderWithTheSiteLast()
     {
         var text = Format(Entry());
 
@@ -32,7 +32,7 @@ public sealed class CombinedFormatTests
     }
 
     [Fact]
-    public void Per_site_files_get_strict_combined_lines_without_the_site_field()
+    public void PerSiteFilesGetStrictCombinedLinesWithoutTheSiteField()
     {
         var line = CombinedLogFormat.Parse(Format(Entry(), withSite: false).TrimEnd('\n'));
 
@@ -41,7 +41,7 @@ public sealed class CombinedFormatTests
     }
 
     [Fact]
-    public void Missing_values_are_a_dash_as_in_nginx()
+    public void MissingValuesAreADashAsInNginx()
     {
         var entry = Entry(referer: null, agent: "", site: null) with { RemoteAddress = null };
 
@@ -51,7 +51,7 @@ public sealed class CombinedFormatTests
     }
 
     [Fact]
-    public void Time_is_written_in_the_given_zone_with_its_offset_and_english_month()
+    public void TimeIsWrittenInTheGivenZoneWithItsOffsetAndEnglishMonth()
     {
         var zone = TimeZoneInfo.CreateCustomTimeZone("minus-seven-thirty", TimeSpan.FromMinutes(-450), "test", "test");
         var previous = Thread.CurrentThread.CurrentCulture;
@@ -75,7 +75,7 @@ public sealed class CombinedFormatTests
     [InlineData("new\nline\r\ttab", "new\\x0Aline\\x0D\\x09tab")]
     [InlineData("del\x7f", "del\\x7F")]
     [InlineData("caf\u00e9 \U0001F600", "caf\\xC3\\xA9 \\xF0\\x9F\\x98\\x80")]
-    public void Client_supplied_values_are_escaped_so_a_line_cannot_be_split_or_forged(string agent, string written)
+    public void ClientSuppliedValuesAreEscapedSoALineCannotBeSplitOrForged(string agent, string written)
     {
         var text = Format(Entry(agent: agent, referer: agent));
 

@@ -13,10 +13,10 @@ namespace StaticHostApp.Tests.Unit;
 /// </summary>
 public sealed class FileErrorMiddlewareTests
 {
-    private readonly LogCollector _logs = new();
+    private readonly LogRecorder _logs = new();
 
     [Fact]
-    public async Task Other_io_errors_become_500_logged_with_site_and_path_and_no_details_to_the_client()
+    public async Task OtherIoErrorsBecome500LoggedWithSiteAndPathAndNoDetailsToTheClient()
     {
         var context = NewContext("/docs/page.html");
         var middleware = Create(_ => throw new IOException("Input/output error : /srv/www/docs/page.html"));
@@ -25,14 +25,14 @@ public sealed class FileErrorMiddlewareTests
 
         Assert.Equal(StatusCodes.Status500InternalServerError, context.Response.StatusCode);
         Assert.Equal(0, context.Response.Body.Length);
-        var entry = Assert.Single(_logs.Entries, e => e.Level == LogLevel.Error);
+        var entry = Assert.Single(_logs.All, e => e.Level == LogLevel.Error);
         Assert.Contains("docs.test", entry.Message, StringComparison.Ordinal);
         Assert.Contains("/docs/page.html", entry.Message, StringComparison.Ordinal);
         Assert.IsType<IOException>(entry.Exception);
     }
 
     [Fact]
-    public async Task Permission_denied_becomes_403_and_clears_headers_already_set()
+    public async Task PermissionDeniedBecomes403AndClearsHeadersAlreadySet()
     {
         var context = NewContext("/secret.html");
         var middleware = Create(c =>
@@ -47,20 +47,20 @@ public sealed class FileErrorMiddlewareTests
         Assert.Equal(StatusCodes.Status403Forbidden, context.Response.StatusCode);
         Assert.Null(context.Response.ContentLength);
         Assert.False(context.Response.Headers.ContainsKey("ETag"));
-        Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("docs.test /secret.html", StringComparison.Ordinal));
+        Assert.Contains(_logs.All, e => e.Level == LogLevel.Warning && e.Message.Contains("docs.test /secret.html", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task A_file_that_vanished_becomes_404()
+    public async Task AFileThatVanishedBecomes404()
     {
         var context = NewContext("/gone.html");
         await Create(_ => throw new FileNotFoundException("gone")).InvokeAsync(context);
         Assert.Equal(StatusCodes.Status404NotFound, context.Response.StatusCode);
-        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.DoesNotContain(_logs.All, e => e.Level >= LogLevel.Warning);
     }
 
     [Fact]
-    public async Task Failure_after_the_response_started_aborts_the_connection()
+    public async Task FailureAfterTheResponseStartedAbortsTheConnection()
     {
         var context = NewContext("/big.bin");
         var lifetime = new AbortRecorder();
@@ -70,11 +70,11 @@ public sealed class FileErrorMiddlewareTests
         await Create(_ => throw new IOException("EIO")).InvokeAsync(context);
 
         Assert.True(lifetime.Aborted);
-        Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("/big.bin", StringComparison.Ordinal));
+        Assert.Contains(_logs.All, e => e.Level == LogLevel.Error && e.Message.Contains("/big.bin", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task A_client_reset_after_the_response_started_is_logged_at_debug_only_and_does_not_abort_again()
+    public async Task AClientResetAfterTheResponseStartedIsLoggedAtDebugOnlyAndDoesNotAbortAgain()
     {
         var context = NewContext("/big.bin");
         var lifetime = new AbortRecorder();
@@ -84,18 +84,18 @@ public sealed class FileErrorMiddlewareTests
         await Create(_ => throw new IOException("write failed", new ConnectionResetException("Connection reset by peer"))).InvokeAsync(context);
 
         Assert.False(lifetime.Aborted);
-        Assert.DoesNotContain(_logs.Entries, e => e.Level > LogLevel.Debug);
-        Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Debug && e.Message.Contains("/big.bin", StringComparison.Ordinal));
+        Assert.DoesNotContain(_logs.All, e => e.Level > LogLevel.Debug);
+        Assert.Contains(_logs.All, e => e.Level == LogLevel.Debug && e.Message.Contains("/big.bin", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task A_cancellation_before_RequestAborted_is_signalled_is_a_disconnect_not_an_error()
+    public async Task ACancellationBeforeRequestAbortedIsSignalledIsADisconnectNotAnError()
     {
         // Kestrel marks the request aborted first and cancels the token later, on the thread pool.
         var context = NewContext("/big.bin");
         await Create(_ => throw new ConnectionAbortedException("The client disconnected.")).InvokeAsync(context);
 
-        Assert.DoesNotContain(_logs.Entries, e => e.Level > LogLevel.Debug);
+        Assert.DoesNotContain(_logs.All, e => e.Level > LogLevel.Debug);
     }
 
     private static DefaultHttpContext NewContext(string path)

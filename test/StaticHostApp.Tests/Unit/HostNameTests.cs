@@ -13,7 +13,7 @@ public sealed class HostNameTests
     [InlineData("127.0.0.1", "127.0.0.1")]
     [InlineData("[::1]", "[::1]")]
     [InlineData("[FE80::1]", "[fe80::1]")]
-    public void Configured_names_are_normalised(string configured, string expected)
+    public void ConfiguredNamesAreNormalised(string configured, string expected)
     {
         Assert.True(HostName.TryNormalizeConfigured(configured, out var normalized, out var error), error);
         Assert.Equal(expected, normalized);
@@ -27,7 +27,7 @@ public sealed class HostNameTests
     [InlineData("a/b.test", "not a valid host name")]
     [InlineData("[::1", "bracketed IPv6")]
     [InlineData("[nope]", "bracketed IPv6")]
-    public void Unusable_configured_names_are_rejected_with_a_reason(string configured, string reason)
+    public void UnusableConfiguredNamesAreRejectedWithAReason(string configured, string reason)
     {
         Assert.False(HostName.TryNormalizeConfigured(configured, out _, out var error));
         Assert.Contains(reason, error, StringComparison.Ordinal);
@@ -43,11 +43,11 @@ public sealed class HostNameTests
     [InlineData("[::1]", "[::1]")]
     [InlineData("", "")]
     [InlineData(":80", "")]
-    public void Request_hosts_lose_port_and_one_trailing_dot(string host, string expected) =>
+    public void RequestHostsLosePortAndOneTrailingDot(string host, string expected) =>
         Assert.Equal(expected, HostName.StripPortAndDot(host).ToString());
 
     [Fact]
-    public void Non_ascii_request_hosts_map_to_punycode()
+    public void NonAsciiRequestHostsMapToPunycode()
     {
         Assert.Equal("xn--bcher-kva.test", HostName.ToAsciiOrNull("bücher.test"));
         Assert.Null(HostName.ToAsciiOrNull("example.test"));

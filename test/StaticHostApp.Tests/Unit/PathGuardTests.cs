@@ -18,7 +18,7 @@ public sealed class PathGuardTests
     [InlineData("/a\0b")]
     [InlineData("/a\nb")]
     [InlineData("/a\u007fb")]
-    public void Hostile_paths_are_rejected(string path) => Assert.True(PathGuardMiddleware.IsHostile(path));
+    public void HostilePathsAreRejected(string path) => Assert.True(PathGuardMiddleware.IsHostile(path));
 
     [Theory]
     [InlineData("")]
@@ -31,7 +31,7 @@ public sealed class PathGuardTests
     [InlineData("/...")]
     [InlineData("/a%2e%2e/b")]
     [InlineData("/bücher/ü.html")]
-    public void Ordinary_paths_pass(string path) => Assert.False(PathGuardMiddleware.IsHostile(path));
+    public void OrdinaryPathsPass(string path) => Assert.False(PathGuardMiddleware.IsHostile(path));
 
     [Theory]
     [InlineData("/.hidden", true)]
@@ -42,12 +42,12 @@ public sealed class PathGuardTests
     [InlineData("/a/b.c/d.e", false)]
     [InlineData("/index.html", false)]
     [InlineData("/a./b", false)]
-    public void Dot_segments_are_hidden(string path, bool hidden) => Assert.Equal(hidden, HiddenPaths.HasHiddenSegment(path));
+    public void DotSegmentsAreHidden(string path, bool hidden) => Assert.Equal(hidden, HiddenPaths.HasHiddenSegment(path));
 
     [Theory]
     [InlineData("//index.html", "/index.html")]
     [InlineData("/d//x.txt", "/d/x.txt")]
     [InlineData("///a////b/", "/a/b/")]
     [InlineData("/a/b", "/a/b")]
-    public void Runs_of_slashes_merge_into_one(string path, string merged) => Assert.Equal(merged, PathGuardMiddleware.MergeSlashes(path));
+    public void RunsOfSlashesMergeIntoOne(string path, string merged) => Assert.Equal(merged, PathGuardMiddleware.MergeSlashes(path));
 }

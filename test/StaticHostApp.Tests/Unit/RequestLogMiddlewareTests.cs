@@ -32,7 +32,7 @@ public sealed class RequestLogMiddlewareTests : IDisposable
     }
 
     [Fact]
-    public async Task An_exception_before_the_response_started_is_logged_as_the_500_the_server_sends()
+    public async Task AnExceptionBeforeTheResponseStartedIsLoggedAsThe500TheServerSends()
     {
         var line = await LogOneAsync(_ => throw new InvalidOperationException("boom"), expectThrow: true);
 
@@ -40,7 +40,7 @@ public sealed class RequestLogMiddlewareTests : IDisposable
     }
 
     [Fact]
-    public async Task A_client_gone_before_the_response_is_logged_as_499_like_nginx()
+    public async Task AClientGoneBeforeTheResponseIsLoggedAs499LikeNginx()
     {
         using var aborted = new CancellationTokenSource();
         await aborted.CancelAsync();
@@ -51,7 +51,7 @@ public sealed class RequestLogMiddlewareTests : IDisposable
     }
 
     [Fact]
-    public async Task Bytes_written_through_the_stream_and_the_pipe_writer_are_both_counted()
+    public async Task BytesWrittenThroughTheStreamAndThePipeWriterAreBothCounted()
     {
         var line = await LogOneAsync(async c =>
         {

@@ -9,7 +9,7 @@ public sealed class RequestLogWriterTests : IDisposable
 {
     private static readonly TimeSpan Never = TimeSpan.FromHours(1);
     private readonly SiteSandbox _sandbox = new();
-    private readonly LogCollector _logs = new();
+    private readonly LogRecorder _logs = new();
 
     private RequestLogWriter Writer(bool perSiteFiles = false, TimeSpan? flushInterval = null, string directory = "logs", int capacity = 1024) =>
         new(_sandbox[directory], "access", perSiteFiles, capacity, flushInterval ?? Never, TimeZoneInfo.Utc, _logs.CreateLogger("log"));
@@ -18,7 +18,7 @@ public sealed class RequestLogWriterTests : IDisposable
         new(DateTime.UtcNow, IPAddress.Loopback, "GET", target, "HTTP/1.1", 200, 5, null, "test", site);
 
     [Fact]
-    public void A_full_queue_drops_and_counts_instead_of_waiting()
+    public void AFullQueueDropsAndCountsInsteadOfWaiting()
     {
         var queue = new RequestLogQueue(capacity: 2);
 
@@ -35,7 +35,7 @@ public sealed class RequestLogWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task Disposing_writes_every_queued_line_even_before_the_flush_interval()
+    public async Task DisposingWritesEveryQueuedLineEvenBeforeTheFlushInterval()
     {
         var writer = Writer();
         for (var i = 0; i < 500; i++)
@@ -53,7 +53,7 @@ public sealed class RequestLogWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task Lines_from_many_threads_are_all_written_while_the_writer_sleeps_and_wakes_between_them()
+    public async Task LinesFromManyThreadsAreAllWrittenWhileTheWriterSleepsAndWakesBetweenThem()
     {
         var writer = Writer(flushInterval: TimeSpan.FromMilliseconds(5), capacity: 1 << 20);
         const int Producers = 8;
@@ -78,16 +78,16 @@ public sealed class RequestLogWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task Lines_reach_the_file_within_the_flush_interval_while_running()
+    public async Task LinesReachTheFileWithinTheFlushIntervalWhileRunning()
     {
         await using var writer = Writer(flushInterval: TimeSpan.FromMilliseconds(50));
         writer.Queue.TryEnqueue(Entry("/now", "a.test"));
 
-        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "the line to be flushed");
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, "the line to be flushed");
     }
 
     [Fact]
-    public async Task Per_site_files_hold_strict_combined_lines_and_unrouted_requests_go_to_the_shared_file()
+    public async Task PerSiteFilesHoldStrictCombinedLinesAndUnroutedRequestsGoToTheSharedFile()
     {
         var writer = Writer(perSiteFiles: true);
         writer.Queue.TryEnqueue(Entry("/a", "a.test"));
@@ -103,39 +103,39 @@ public sealed class RequestLogWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task Reopen_starts_a_new_file_after_rotation()
+    public async Task ReopenStartsANewFileAfterRotation()
     {
         await using var writer = Writer(flushInterval: TimeSpan.FromMilliseconds(20));
         writer.Queue.TryEnqueue(Entry("/before", "a.test"));
-        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "the first line");
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, "the first line");
 
         File.Move(_sandbox["logs/access.log"], _sandbox["logs/access.log.1"]);
         writer.Reopen();
         writer.Queue.TryEnqueue(Entry("/after", "a.test"));
 
-        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "a new file after reopening");
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["logs/access.log"]).Length == 1, "a new file after reopening");
         Assert.Equal("/after", CombinedLogFormat.Parse(CombinedLogFormat.ReadLines(_sandbox["logs/access.log"])[0]).Target);
         Assert.Equal("/before", CombinedLogFormat.Parse(Assert.Single(CombinedLogFormat.ReadLines(_sandbox["logs/access.log.1"]))).Target);
     }
 
     [Fact]
-    public async Task A_log_directory_that_cannot_be_created_drops_and_counts_lines_and_writing_resumes_once_it_can()
+    public async Task ALogDirectoryThatCannotBeCreatedDropsAndCountsLinesAndWritingResumesOnceItCan()
     {
         _sandbox.WriteFile("not-a-directory", "file");
         await using var writer = Writer(directory: "not-a-directory", flushInterval: TimeSpan.FromMilliseconds(20));
 
         writer.Queue.TryEnqueue(Entry("/lost", "a.test"));
 
-        await Eventually.WaitAsync(() => _logs.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("Access log writing failed: 1 lines dropped", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the dropped line to be reported");
+        await Eventually.WaitAsync(() => _logs.All.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("Access log writing failed: 1 lines dropped", StringComparison.Ordinal)), "the dropped line to be reported");
         Assert.Equal(1, writer.WriteDropped);
 
         // The cause goes away: the next line is written, with no reopen asked for.
         File.Delete(_sandbox["not-a-directory"]);
         Assert.True(writer.Queue.TryEnqueue(Entry("/kept", "a.test")));
-        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["not-a-directory/access.log"]).Length == 1, TimeSpan.FromSeconds(10), "the line after recovery");
+        await Eventually.WaitAsync(() => CombinedLogFormat.ReadLines(_sandbox["not-a-directory/access.log"]).Length == 1, "the line after recovery");
         Assert.Equal("/kept", CombinedLogFormat.Parse(CombinedLogFormat.ReadLines(_sandbox["not-a-directory/access.log"])[0]).Target);
-        await Eventually.WaitAsync(() => _logs.Entries.Any(e => e.Level == LogLevel.Information && e.Message.Contains("resumed", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the recovery to be reported");
-        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Error);
+        await Eventually.WaitAsync(() => _logs.All.Any(e => e.Level == LogLevel.Information && e.Message.Contains("resumed", StringComparison.Ordinal)), "the recovery to be reported");
+        Assert.DoesNotContain(_logs.All, e => e.Level >= LogLevel.Error);
     }
 
     /// <inheritdoc />

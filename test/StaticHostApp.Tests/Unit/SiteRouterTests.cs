@@ -23,7 +23,7 @@ public sealed class SiteRouterTests
     }
 
     [Fact]
-    public async Task A_request_in_flight_finishes_on_its_snapshot_which_is_disposed_only_after_it()
+    public async Task ARequestInFlightFinishesOnItsSnapshotWhichIsDisposedOnlyAfterIt()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var oldResource = new Resource();
@@ -69,7 +69,7 @@ public sealed class SiteRouterTests
     }
 
     [Fact]
-    public async Task A_retired_snapshot_without_requests_is_disposed_at_once_and_a_failing_request_still_releases()
+    public async Task ARetiredSnapshotWithoutRequestsIsDisposedAtOnceAndAFailingRequestStillReleases()
     {
         var firstResource = new Resource();
         var router = new SiteRouter(Snapshot("a.test", _ => throw new InvalidOperationException("boom"), firstResource));

@@ -1,7 +1,7 @@
-namespace EpollTransport.Tests.Infrastructure;
+namespace SharedTestInfrastructure;
 
-/// <summary>The process's descriptor table.</summary>
-internal static class ProcessDescriptors
+/// <summary>The process's descriptor table, read from <c>/proc/self/fd</c>.</summary>
+public static class ProcessDescriptors
 {
     /// <summary>Open descriptors of this process and what each refers to, without the one used to list them.</summary>
     public static Dictionary<int, string> Snapshot()
@@ -25,6 +25,15 @@ internal static class ProcessDescriptors
 
         return result;
     }
+
+    /// <summary>
+    /// The targets of this process's descriptors that are <paramref name="target"/> or lie below it, also once they
+    /// were deleted (the kernel then appends " (deleted)").
+    /// </summary>
+    public static List<string> Referring(string target) =>
+        Snapshot().Values
+            .Where(pointsTo => pointsTo == target || pointsTo == target + " (deleted)" || pointsTo.StartsWith(target + "/", StringComparison.Ordinal))
+            .ToList();
 
     /// <summary>
     /// Whether a descriptor is of a kind the transport opens: sockets, epoll instances and eventfds. (Hosts also

@@ -1,13 +1,13 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace EpollTransport.Tests.Infrastructure;
+namespace SharedTestInfrastructure;
 
 /// <summary>
 /// Records every log entry of every category, so a test can assert what an operator would see
 /// (<see cref="AboveDebug"/>), and lets tests wait for and count the transport's own events.
 /// </summary>
-internal sealed class LogRecorder : ILoggerProvider
+public sealed class LogRecorder : ILoggerProvider
 {
     private const string TransportCategory = "EpollTransport";
 
@@ -29,12 +29,10 @@ internal sealed class LogRecorder : ILoggerProvider
     /// <summary>Every entry, of every category.</summary>
     public IReadOnlyList<LogEntry> All => _entries.ToList();
 
-    /// <summary>The transport's own entries.</summary>
-    public IReadOnlyList<LogEntry> Entries => _entries.Where(e => e.Category == TransportCategory).ToList();
-
     /// <summary>Entries an operator would see with the usual Information/Warning filters: anything above Debug.</summary>
     public IReadOnlyList<LogEntry> AboveDebug => _entries.Where(e => e.Level > LogLevel.Debug && !IsRequestFlow(e)).ToList();
 
+    /// <summary>How many events named <paramref name="eventName"/> the transport has logged.</summary>
     public int Count(string eventName) => _entries.Count(e => e.Category == TransportCategory && e.EventId.Name == eventName);
 
     /// <summary>Completes when the transport has logged an event with <paramref name="eventName"/> (possibly already).</summary>
@@ -73,8 +71,10 @@ internal sealed class LogRecorder : ILoggerProvider
         }
     }
 
+    /// <inheritdoc />
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
+    /// <inheritdoc />
     public void Dispose()
     {
     }
@@ -110,7 +110,14 @@ internal sealed class LogRecorder : ILoggerProvider
     }
 }
 
-internal sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception)
+/// <summary>One log entry.</summary>
+/// <param name="Category">The logger's category.</param>
+/// <param name="Level">The level.</param>
+/// <param name="EventId">The event's id and name.</param>
+/// <param name="Message">The formatted message.</param>
+/// <param name="Exception">The exception logged with it, if any.</param>
+public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception)
 {
+    /// <inheritdoc />
     public override string ToString() => $"{Level} {Category}[{EventId.Id}] {Message} {Exception}";
 }
