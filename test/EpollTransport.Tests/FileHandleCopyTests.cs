@@ -72,6 +72,40 @@ public sealed partial class FileHandleCopyTests : IDisposable
         Assert.Equal(0, await read);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ACopyThroughTheThreadsBufferArrivesIntactInPoolSizedBlocks(bool cold)
+    {
+        const int length = (3 * 64 * 1024) + 4321; // several chunks and a short last one
+        string path = Path.Combine(_directory, "buffered.bin");
+        var content = new byte[length];
+        new Random(9).NextBytes(content);
+        await File.WriteAllBytesAsync(path, content);
+        using var file = File.OpenHandle(path);
+        if (cold)
+        {
+            EvictFromPageCache(file); // the first read would wait for the disk: that chunk goes the direct way
+        }
+
+        // A pool of 4 KiB blocks that counts rentals: the copy must fill the writer's own blocks, never ask for more.
+        var pool = new CountingMemoryPool();
+        var pipe = new Pipe(new PipeOptions(pool, pauseWriterThreshold: 0, minimumSegmentSize: pool.MaxBufferSize));
+        await FileHandleCopy.CopyAsync(file, 0, length, pipe.Writer, CancellationToken.None, throughBuffer: true)
+            .WaitAsync(TestTimeouts.Operation);
+        await pipe.Writer.CompleteAsync();
+
+        var result = await pipe.Reader.ReadAtLeastAsync(int.MaxValue);
+        Assert.Equal(content, BuffersExtensions.ToArray(result.Buffer));
+        if (!cold)
+        {
+            Assert.True(pool.Rented >= length / pool.MaxBufferSize, $"only {pool.Rented} pool blocks for {length} bytes");
+        }
+
+        pipe.Reader.AdvanceTo(result.Buffer.End);
+        await pipe.Reader.CompleteAsync();
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private static void EvictFromPageCache(Microsoft.Win32.SafeHandles.SafeFileHandle file)

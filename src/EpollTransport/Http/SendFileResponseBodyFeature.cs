@@ -59,7 +59,9 @@ internal sealed class SendFileResponseBodyFeature(
         if (ZeroCopyEligibility.WhyNot(context, files, count) is { } reason)
         {
             services.Metrics.FellBack(reason);
-            return FileHandleCopy.CopyAsync(file, offset, FileHandleCopy.RegionLength(file, offset, count), inner.Writer, cancellationToken);
+            return FileHandleCopy.CopyAsync(
+                file, offset, FileHandleCopy.RegionLength(file, offset, count), inner.Writer, cancellationToken,
+                throughBuffer: ZeroCopyEligibility.IsBufferedOnTheWay(reason));
         }
 
         // With an explicit count the file's length is not needed: a file shorter than announced aborts the

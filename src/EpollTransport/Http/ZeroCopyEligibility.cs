@@ -67,6 +67,13 @@ internal static class ZeroCopyEligibility
         return response.ContentLength != length || IsFramed(response) ? "changed-on-start" : null;
     }
 
+    /// <summary>
+    /// Whether a response that fell back for <paramref name="reason"/> has its bytes buffered again on their way to
+    /// the socket (by TLS, an HTTP/2 stream, or a connection middleware), so a copy should fill that layer's own
+    /// blocks rather than ask it for large chunks (see <see cref="SendFile.FileHandleCopy.CopyAsync"/>).
+    /// </summary>
+    public static bool IsBufferedOnTheWay(string reason) => reason is "tls" or "protocol" or "wrapped-transport";
+
     private static bool HasNoBody(HttpResponse response) =>
         response.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent or StatusCodes.Status304NotModified;
 
