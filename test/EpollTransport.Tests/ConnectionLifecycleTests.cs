@@ -205,26 +205,4 @@ public sealed class ConnectionLifecycleTests
         var response = await RawHttp.ReadResponseAsync(new ResponseReader(next));
         Assert.Equal("hello", response.BodyText);
     }
-
-    [Fact]
-    public async Task ClientResetWhileTheHandlerWaitsFiresRequestAborted()
-    {
-        var handlerEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var requestAborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await EpollTestServer.StartHttpAsync(app => app.MapGet("/wait", async (HttpContext context) =>
-        {
-            using var registration = context.RequestAborted.Register(() => requestAborted.TrySetResult());
-            handlerEntered.TrySetResult();
-            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
-        }));
-
-        var client = await RawHttp.ConnectAsync(server.EndPoint);
-        await RawHttp.SendAsync(client, RawHttp.Get("/wait"));
-        await handlerEntered.Task.WaitAsync(TestTimeouts.Operation);
-        client.LingerState = new LingerOption(true, 0);
-        client.Dispose();
-
-        // Nothing is being written, so only the transport noticing the reset can abort the request.
-        await requestAborted.Task.WaitAsync(TestTimeouts.Operation);
-    }
 }

@@ -2,11 +2,7 @@ using System.Net;
 using EpollTransport.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace EpollTransport.Tests.Conformance;
 
@@ -35,7 +31,7 @@ internal sealed class ConformanceServer : IAsyncDisposable
     {
         get
         {
-            var address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            var address = new Uri(TestHost.Addresses(_app)[0]);
             return new IPEndPoint(IPAddress.Loopback, address.Port);
         }
     }
@@ -45,34 +41,21 @@ internal sealed class ConformanceServer : IAsyncDisposable
         Action<WebApplication> configureApp,
         Action<KestrelServerOptions>? configureKestrel = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        var logs = new LogRecorder();
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Debug);
-        builder.Logging.AddProvider(logs);
-        if (Transports.EpollOptions(transport) is { } configureEpoll)
-        {
-            builder.WebHost.UseEpollTransport(configureEpoll);
-        }
+        var (app, logs) = await TestHost.StartAsync(
+            builder =>
+            {
+                if (Transports.EpollOptions(transport) is { } configureEpoll)
+                {
+                    builder.WebHost.UseEpollTransport(configureEpoll);
+                }
 
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.Listen(IPAddress.Loopback, 0);
-            configureKestrel?.Invoke(kestrel);
-        });
-
-        var app = builder.Build();
-        configureApp(app);
-        try
-        {
-            await app.StartAsync().WaitAsync(TestTimeouts.Operation);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-
+                builder.WebHost.ConfigureKestrel(kestrel =>
+                {
+                    kestrel.Listen(IPAddress.Loopback, 0);
+                    configureKestrel?.Invoke(kestrel);
+                });
+            },
+            configureApp);
         return new ConformanceServer(app, logs);
     }
 
@@ -81,7 +64,8 @@ internal sealed class ConformanceServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync().WaitAsync(TestTimeouts.Operation);
+        // Stopped before the recorder lets go of the meters, so the errors of the last connections are counted.
+        await StopAsync();
         ErrorTypes.Dispose();
         await _app.DisposeAsync();
     }

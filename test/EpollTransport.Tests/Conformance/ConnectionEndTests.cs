@@ -15,22 +15,15 @@ public sealed class ConnectionEndTests
     [MemberData(nameof(Transports.All), MemberType = typeof(Transports))]
     public async Task RequestAbortedFiresWhenTheClientHalfCloses(TransportUnderTest transport)
     {
-        var handlerEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var requestAborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await ConformanceServer.StartAsync(transport, app => app.MapGet("/wait", async (HttpContext context) =>
-        {
-            using var registration = context.RequestAborted.Register(() => requestAborted.TrySetResult());
-            handlerEntered.TrySetResult();
-            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
-            await context.Response.WriteAsync("too late");
-        }));
+        var handler = new HandlerWaitingForAbort(lateWrite: "too late");
+        await using var server = await ConformanceServer.StartAsync(transport, handler.Map);
 
         using var client = await RawHttp.ConnectAsync(server.EndPoint);
         await RawHttp.SendAsync(client, RawHttp.Get("/wait"));
-        await handlerEntered.Task.WaitAsync(TestTimeouts.Operation);
+        await handler.Entered.WaitAsync(TestTimeouts.Operation);
         client.Shutdown(SocketShutdown.Send);
 
-        await requestAborted.Task.WaitAsync(TestTimeouts.Operation);
+        await handler.Aborted.WaitAsync(TestTimeouts.Operation);
 
         // The request was aborted, so no response comes: the connection ends (FIN or RST) with nothing on it.
         var buffer = new byte[1024];
@@ -43,23 +36,17 @@ public sealed class ConnectionEndTests
     [MemberData(nameof(Transports.All), MemberType = typeof(Transports))]
     public async Task RequestAbortedFiresWhenTheClientResetsWhileTheHandlerWaits(TransportUnderTest transport)
     {
-        var handlerEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var requestAborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await ConformanceServer.StartAsync(transport, app => app.MapGet("/wait", async (HttpContext context) =>
-        {
-            using var registration = context.RequestAborted.Register(() => requestAborted.TrySetResult());
-            handlerEntered.TrySetResult();
-            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
-        }));
+        var handler = new HandlerWaitingForAbort(lateWrite: null);
+        await using var server = await ConformanceServer.StartAsync(transport, handler.Map);
 
         var client = await RawHttp.ConnectAsync(server.EndPoint);
         await RawHttp.SendAsync(client, RawHttp.Get("/wait"));
-        await handlerEntered.Task.WaitAsync(TestTimeouts.Operation);
+        await handler.Entered.WaitAsync(TestTimeouts.Operation);
         client.LingerState = new LingerOption(true, 0);
         client.Dispose();
 
         // Nothing is being written, so only the transport noticing the reset can abort the request.
-        await requestAborted.Task.WaitAsync(TestTimeouts.Operation);
+        await handler.Aborted.WaitAsync(TestTimeouts.Operation);
         await server.StopAsync();
         Assert.Empty(server.Logs.AboveDebug);
     }
@@ -134,5 +121,30 @@ public sealed class ConnectionEndTests
         Assert.Null(await outcome.Task.WaitAsync(TestTimeouts.Operation));
         await server.StopAsync();
         Assert.Empty(server.Logs.AboveDebug);
+    }
+
+    /// <summary>
+    /// Maps GET /wait to a handler that waits until the request is aborted, reporting when it has entered and when
+    /// RequestAborted fired; with <paramref name="lateWrite"/> it then writes that text, which must not reach the client.
+    /// </summary>
+    private sealed class HandlerWaitingForAbort(string? lateWrite)
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Entered => _entered.Task;
+
+        public Task Aborted => _aborted.Task;
+
+        public void Map(WebApplication app) => app.MapGet("/wait", async (HttpContext context) =>
+        {
+            using var registration = context.RequestAborted.Register(() => _aborted.TrySetResult());
+            _entered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            if (lateWrite is not null)
+            {
+                await context.Response.WriteAsync(lateWrite);
+            }
+        });
     }
 }

@@ -2,11 +2,7 @@ using System.Net;
 using EpollTransport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace EpollTransport.Tests.Infrastructure;
 
@@ -26,8 +22,7 @@ internal sealed class EpollTestServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>The addresses Kestrel reports after binding (port 0 resolved).</summary>
-    public IReadOnlyList<string> Addresses =>
-        _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+    public IReadOnlyList<string> Addresses => TestHost.Addresses(_app);
 
     /// <summary>The first bound TCP endpoint.</summary>
     public IPEndPoint EndPoint => Addresses.Select(ParseIPEndPoint).OfType<IPEndPoint>().First();
@@ -38,27 +33,14 @@ internal sealed class EpollTestServer : IAsyncDisposable
         Action<WebApplication>? configureApp = null,
         Action<WebApplicationBuilder>? configureBuilder = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        var logs = new LogRecorder();
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Debug);
-        builder.Logging.AddProvider(logs);
-        builder.WebHost.UseEpollTransport(options => configureTransport?.Invoke(options));
-        builder.WebHost.ConfigureKestrel(configureKestrel);
-        configureBuilder?.Invoke(builder);
-
-        var app = builder.Build();
-        configureApp?.Invoke(app);
-        try
-        {
-            await app.StartAsync().WaitAsync(TestTimeouts.Operation);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-
+        var (app, logs) = await TestHost.StartAsync(
+            builder =>
+            {
+                builder.WebHost.UseEpollTransport(options => configureTransport?.Invoke(options));
+                builder.WebHost.ConfigureKestrel(configureKestrel);
+                configureBuilder?.Invoke(builder);
+            },
+            configureApp);
         return new EpollTestServer(app, logs);
     }
 
@@ -68,11 +50,7 @@ internal sealed class EpollTestServer : IAsyncDisposable
 
     public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().WaitAsync(TestTimeouts.Operation);
-        await _app.DisposeAsync();
-    }
+    public async ValueTask DisposeAsync() => await TestHost.StopAndDisposeAsync(_app);
 
     private static IPEndPoint? ParseIPEndPoint(string address)
     {
