@@ -10,38 +10,25 @@ namespace EpollTransport.Tests.Conformance;
 /// A Kestrel host on the transport under test, listening on loopback port 0, that records every log entry and
 /// the error tags of Kestrel's and Hosting's metrics.
 /// </summary>
-internal sealed class ConformanceServer : IAsyncDisposable
+internal sealed class ConformanceServer : TestHost
 {
-    private readonly WebApplication _app;
-
     private ConformanceServer(WebApplication app, LogRecorder logs)
+        : base(app, logs)
     {
-        _app = app;
-        Logs = logs;
         ErrorTypes = new ErrorTypeRecorder(app.Services);
     }
 
-    public LogRecorder Logs { get; }
-
     public ErrorTypeRecorder ErrorTypes { get; }
 
-    public IServiceProvider Services => _app.Services;
-
-    public IPEndPoint EndPoint
-    {
-        get
-        {
-            var address = new Uri(TestHost.Addresses(_app)[0]);
-            return new IPEndPoint(IPAddress.Loopback, address.Port);
-        }
-    }
+    /// <summary>The loopback endpoint on the port Kestrel bound.</summary>
+    public IPEndPoint EndPoint => new(IPAddress.Loopback, new Uri(Addresses[0]).Port);
 
     public static async Task<ConformanceServer> StartAsync(
         TransportUnderTest transport,
         Action<WebApplication> configureApp,
         Action<KestrelServerOptions>? configureKestrel = null)
     {
-        var (app, logs) = await TestHost.StartAsync(
+        var (app, logs) = await BuildAndStartAsync(
             builder =>
             {
                 if (Transports.EpollOptions(transport) is { } configureEpoll)
@@ -60,13 +47,13 @@ internal sealed class ConformanceServer : IAsyncDisposable
     }
 
     /// <summary>Stops the host, which waits for every connection to finish, so everything they log is recorded.</summary>
-    public Task StopAsync() => _app.StopAsync().WaitAsync(TestTimeouts.Operation);
+    public Task StopAsync() => App.StopAsync().WaitAsync(TestTimeouts.Operation);
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         // Stopped before the recorder lets go of the meters, so the errors of the last connections are counted.
         await StopAsync();
         ErrorTypes.Dispose();
-        await _app.DisposeAsync();
+        await base.DisposeAsync();
     }
 }

@@ -7,13 +7,35 @@ using Microsoft.Extensions.Logging;
 namespace EpollTransport.Tests.Infrastructure;
 
 /// <summary>
-/// The start and stop steps every Kestrel test host in this project shares (<see cref="EpollTestServer"/> and the
-/// conformance server): a "Testing" application whose every log entry is recorded, started within the operation
-/// timeout and disposed if it fails to start.
+/// What every Kestrel test host in this project shares (<see cref="EpollTestServer"/> and the conformance server):
+/// a started "Testing" application whose every log entry is recorded, stopped within the operation timeout.
 /// </summary>
-internal static class TestHost
+internal abstract class TestHost : IAsyncDisposable
 {
-    public static async Task<(WebApplication App, LogRecorder Logs)> StartAsync(
+    protected TestHost(WebApplication app, LogRecorder logs)
+    {
+        App = app;
+        Logs = logs;
+    }
+
+    public LogRecorder Logs { get; }
+
+    public IServiceProvider Services => App.Services;
+
+    /// <summary>The addresses Kestrel reports after binding (port 0 resolved).</summary>
+    public IReadOnlyList<string> Addresses =>
+        App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+
+    protected WebApplication App { get; }
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        await App.StopAsync().WaitAsync(TestTimeouts.Operation);
+        await App.DisposeAsync();
+    }
+
+    /// <summary>Builds and starts the application; if it fails to start, it is disposed and the failure thrown.</summary>
+    protected static async Task<(WebApplication App, LogRecorder Logs)> BuildAndStartAsync(
         Action<WebApplicationBuilder> configureBuilder,
         Action<WebApplication>? configureApp)
     {
@@ -37,16 +59,5 @@ internal static class TestHost
         }
 
         return (app, logs);
-    }
-
-    /// <summary>The addresses Kestrel reports after binding (port 0 resolved).</summary>
-    public static IReadOnlyList<string> Addresses(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
-
-    /// <summary>Stops the host, which waits for every connection to finish, then disposes it.</summary>
-    public static async Task StopAndDisposeAsync(WebApplication app)
-    {
-        await app.StopAsync().WaitAsync(TestTimeouts.Operation);
-        await app.DisposeAsync();
     }
 }

@@ -7,22 +7,12 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace EpollTransport.Tests.Infrastructure;
 
 /// <summary>A real Kestrel host on the epoll transport, bound to loopback port 0 unless the test says otherwise.</summary>
-internal sealed class EpollTestServer : IAsyncDisposable
+internal sealed class EpollTestServer : TestHost
 {
-    private readonly WebApplication _app;
-
     private EpollTestServer(WebApplication app, LogRecorder logs)
+        : base(app, logs)
     {
-        _app = app;
-        Logs = logs;
     }
-
-    public LogRecorder Logs { get; }
-
-    public IServiceProvider Services => _app.Services;
-
-    /// <summary>The addresses Kestrel reports after binding (port 0 resolved).</summary>
-    public IReadOnlyList<string> Addresses => TestHost.Addresses(_app);
 
     /// <summary>The first bound TCP endpoint.</summary>
     public IPEndPoint EndPoint => Addresses.Select(ParseIPEndPoint).OfType<IPEndPoint>().First();
@@ -33,7 +23,7 @@ internal sealed class EpollTestServer : IAsyncDisposable
         Action<WebApplication>? configureApp = null,
         Action<WebApplicationBuilder>? configureBuilder = null)
     {
-        var (app, logs) = await TestHost.StartAsync(
+        var (app, logs) = await BuildAndStartAsync(
             builder =>
             {
                 builder.WebHost.UseEpollTransport(options => configureTransport?.Invoke(options));
@@ -48,9 +38,7 @@ internal sealed class EpollTestServer : IAsyncDisposable
     public static Task<EpollTestServer> StartHttpAsync(Action<WebApplication> configureApp, Action<EpollTransportOptions>? configureTransport = null) =>
         StartAsync(kestrel => kestrel.Listen(IPAddress.Loopback, 0), configureTransport, configureApp);
 
-    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
-
-    public async ValueTask DisposeAsync() => await TestHost.StopAndDisposeAsync(_app);
+    public Task StopAsync(CancellationToken cancellationToken = default) => App.StopAsync(cancellationToken);
 
     private static IPEndPoint? ParseIPEndPoint(string address)
     {
