@@ -31,12 +31,7 @@ public sealed class SendFileTests : IDisposable
         await using var server = await StartStaticServerAsync(transport: SendFileForEveryLength);
         using var metrics = new TransportMetrics(server.Services);
 
-        using var client = await RawHttp.ConnectAsync(server.EndPoint);
-        await RawHttp.SendAsync(client, RawHttp.Get("/file.bin"));
-        var response = await RawHttp.ReadResponseAsync(new ResponseReader(client));
-
-        Assert.Equal(200, response.Status);
-        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(response.Body)));
+        await FileSite.AssertServedIntactAsync(server.EndPoint, "file.bin", hash);
         await metrics.WaitForSendFileBytesAsync(length);
         Assert.Equal(length, metrics.SendFileBytes);
         await metrics.WaitForWriteBytesAsync(1);
@@ -480,10 +475,7 @@ public sealed class SendFileTests : IDisposable
         await Eventually.WaitAsync(() => !ProcessDescriptors.Snapshot().ContainsValue(path), $"no descriptor to refer to {path}");
 
         string hash = _site.AddFile("after.bin", 10_000);
-        using var client = await RawHttp.ConnectAsync(server.EndPoint);
-        await RawHttp.SendAsync(client, RawHttp.Get("/after.bin"));
-        var response = await RawHttp.ReadResponseAsync(new ResponseReader(client));
-        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(response.Body)));
+        await FileSite.AssertServedIntactAsync(server.EndPoint, "after.bin", hash);
     }
 
     private sealed class PassThroughDuplexPipe(IDuplexPipe inner) : IDuplexPipe

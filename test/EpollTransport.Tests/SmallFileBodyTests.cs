@@ -34,13 +34,8 @@ public sealed class SmallFileBodyTests : IDisposable
         string hash = _site.AddFile("file.bin", length);
         await using var server = await StartStaticServerAsync(threshold);
         using var metrics = new TransportMetrics(server.Services);
-        using var client = await RawHttp.ConnectAsync(server.EndPoint);
 
-        await RawHttp.SendAsync(client, RawHttp.Get("/file.bin"));
-        var response = await RawHttp.ReadResponseAsync(new ResponseReader(client));
-
-        Assert.Equal(200, response.Status);
-        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(response.Body)));
+        await FileSite.AssertServedIntactAsync(server.EndPoint, "file.bin", hash);
         bool copied = length <= (threshold ?? Threshold);
         if (copied)
         {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 
 namespace EpollTransport.Tests.Infrastructure;
@@ -27,6 +28,20 @@ internal sealed class FileSite : IDisposable
     }
 
     public string PathOf(string name) => Path.Combine(Root, name);
+
+    /// <summary>
+    /// GETs /<paramref name="name"/> from <paramref name="server"/> on a new connection and asserts it arrives
+    /// with status 200 and exactly the bytes whose SHA-256 is <paramref name="hash"/>.
+    /// </summary>
+    public static async Task AssertServedIntactAsync(IPEndPoint server, string name, string hash)
+    {
+        using var client = await RawHttp.ConnectAsync(server);
+        await RawHttp.SendAsync(client, RawHttp.Get("/" + name));
+        var response = await RawHttp.ReadResponseAsync(new ResponseReader(client));
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(response.Body)));
+    }
 
     public void Dispose()
     {
