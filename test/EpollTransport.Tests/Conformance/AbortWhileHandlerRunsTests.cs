@@ -17,16 +17,12 @@ public sealed class AbortWhileHandlerRunsTests
     public async Task AClientHalfCloseClosesTheConnectionWhileTheHandlerStillRuns(TransportUnderTest transport)
     {
         await using var server = await StartAsync(transport, abortFirst: false, out var handler);
-        using var client = await RawHttp.ConnectAsync(server.EndPoint);
-        await RawHttp.SendAsync(client, RawHttp.Get("/hold"));
-        await handler.Entered.Task.WaitAsync(TestTimeouts.Operation);
+        using var client = await RequestHoldAsync(server, handler);
 
         // Kestrel aborts the connection when the input ends (the handler ignores RequestAborted and keeps running).
         client.Shutdown(SocketShutdown.Send);
 
-        await AssertConnectionEndsAsync(client);
-        Assert.False(handler.Finished.Task.IsCompleted, "The connection must end while the handler still runs.");
-        await handler.ReleaseAndCheckLateWritesAsync();
+        await AssertTheConnectionEndsBeforeTheHandlerAsync(client, handler);
         await server.StopAsync();
         Assert.Empty(server.Logs.AboveDebug);
     }
@@ -36,13 +32,9 @@ public sealed class AbortWhileHandlerRunsTests
     public async Task AnApplicationAbortClosesTheConnectionWhileTheHandlerStillRuns(TransportUnderTest transport)
     {
         await using var server = await StartAsync(transport, abortFirst: true, out var handler);
-        using var client = await RawHttp.ConnectAsync(server.EndPoint);
-        await RawHttp.SendAsync(client, RawHttp.Get("/hold"));
-        await handler.Entered.Task.WaitAsync(TestTimeouts.Operation);
+        using var client = await RequestHoldAsync(server, handler);
 
-        await AssertConnectionEndsAsync(client);
-        Assert.False(handler.Finished.Task.IsCompleted, "The connection must end while the handler still runs.");
-        await handler.ReleaseAndCheckLateWritesAsync();
+        await AssertTheConnectionEndsBeforeTheHandlerAsync(client, handler);
     }
 
     private static Task<ConformanceServer> StartAsync(TransportUnderTest transport, bool abortFirst, out HoldingHandler handler)
@@ -64,6 +56,23 @@ public sealed class AbortWhileHandlerRunsTests
             });
             holding.Finished.TrySetResult();
         }));
+    }
+
+    /// <summary>Connects and sends GET /hold; returns once the handler runs.</summary>
+    private static async Task<Socket> RequestHoldAsync(ConformanceServer server, HoldingHandler handler)
+    {
+        var client = await RawHttp.ConnectAsync(server.EndPoint);
+        await RawHttp.SendAsync(client, RawHttp.Get("/hold"));
+        await handler.Entered.Task.WaitAsync(TestTimeouts.Operation);
+        return client;
+    }
+
+    /// <summary>The client sees the connection end while the handler still runs; once released, its late writes are no-ops.</summary>
+    private static async Task AssertTheConnectionEndsBeforeTheHandlerAsync(Socket client, HoldingHandler handler)
+    {
+        await AssertConnectionEndsAsync(client);
+        Assert.False(handler.Finished.Task.IsCompleted, "The connection must end while the handler still runs.");
+        await handler.ReleaseAndCheckLateWritesAsync();
     }
 
     /// <summary>The connection ends with nothing on it: FIN (0 bytes) or RST.</summary>

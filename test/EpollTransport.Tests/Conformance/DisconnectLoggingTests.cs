@@ -1,7 +1,5 @@
 using System.Net.Sockets;
 using EpollTransport.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.FileProviders;
 
 namespace EpollTransport.Tests.Conformance;
 
@@ -22,11 +20,7 @@ public sealed class DisconnectLoggingTests : IDisposable
     [MemberData(nameof(Transports.All), MemberType = typeof(Transports))]
     public async Task ResetsAndAbortedDownloadsLogNothingAboveDebug(TransportUnderTest transport)
     {
-        await using var server = await ConformanceServer.StartAsync(transport, app =>
-        {
-            TestApp.MapEndpoints(app);
-            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(_site.Root) });
-        });
+        await using var server = await ConformanceServer.StartAsync(transport, _site.ServeWithTestEndpoints);
 
         for (int round = 0; round < 8; round++)
         {

@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using EpollTransport.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.FileProviders;
 
 namespace EpollTransport.Tests.Conformance;
 
@@ -20,11 +18,7 @@ public sealed class StaticFileTests : IDisposable
     [MemberData(nameof(Transports.All), MemberType = typeof(Transports))]
     public async Task AFileAndARangeOfItArriveIntactOnOneKeepAliveConnection(TransportUnderTest transport)
     {
-        await using var server = await ConformanceServer.StartAsync(transport, app =>
-        {
-            TestApp.MapEndpoints(app);
-            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(_site.Root) });
-        });
+        await using var server = await ConformanceServer.StartAsync(transport, _site.ServeWithTestEndpoints);
         using var client = await RawHttp.ConnectAsync(server.EndPoint);
         var reader = new ResponseReader(client);
 

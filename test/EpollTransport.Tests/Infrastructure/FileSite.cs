@@ -1,5 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.FileProviders;
 
 namespace EpollTransport.Tests.Infrastructure;
 
@@ -28,6 +30,13 @@ internal sealed class FileSite : IDisposable
     }
 
     public string PathOf(string name) => Path.Combine(Root, name);
+
+    /// <summary>Maps <see cref="TestApp"/>'s endpoints and serves this site's files with UseStaticFiles.</summary>
+    public void ServeWithTestEndpoints(WebApplication app)
+    {
+        TestApp.MapEndpoints(app);
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(Root) });
+    }
 
     /// <summary>
     /// GETs /<paramref name="name"/> from <paramref name="server"/> on a new connection and asserts it arrives
