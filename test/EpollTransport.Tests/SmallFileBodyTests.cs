@@ -147,21 +147,7 @@ public sealed class SmallFileBodyTests : IDisposable
         var appSaw = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await EpollTestServer.StartAsync(
             kestrel => kestrel.Listen(IPAddress.Loopback, 0),
-            configureApp: app => app.MapGet("/too-long", async (HttpResponse response) =>
-            {
-                using var file = File.OpenHandle(_site.PathOf("file.bin"));
-                response.ContentLength = 2000;
-                try
-                {
-                    await response.SendFileAsync(file, offset: 0, count: 2000);
-                    appSaw.TrySetResult(null);
-                }
-                catch (Exception ex)
-                {
-                    appSaw.TrySetResult(ex);
-                    throw;
-                }
-            }));
+            configureApp: app => MapSendFile(app, "/too-long", FileAccess.Read, length: 2000, appSaw));
         using var metrics = new TransportMetrics(server.Services);
         using var client = await RawHttp.ConnectAsync(server.EndPoint);
 
@@ -187,21 +173,7 @@ public sealed class SmallFileBodyTests : IDisposable
         var appSaw = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await EpollTestServer.StartAsync(
             kestrel => kestrel.Listen(IPAddress.Loopback, 0),
-            configureApp: app => app.MapGet("/write-only", async (HttpResponse response) =>
-            {
-                using var file = File.OpenHandle(_site.PathOf("file.bin"), FileMode.Open, FileAccess.Write);
-                response.ContentLength = 1000;
-                try
-                {
-                    await response.SendFileAsync(file, offset: 0, count: 1000);
-                    appSaw.TrySetResult(null);
-                }
-                catch (Exception ex)
-                {
-                    appSaw.TrySetResult(ex);
-                    throw;
-                }
-            }));
+            configureApp: app => MapSendFile(app, "/write-only", FileAccess.Write, length: 1000, appSaw));
         using var client = await RawHttp.ConnectAsync(server.EndPoint);
 
         await RawHttp.SendAsync(client, RawHttp.Get("/write-only"));
@@ -212,6 +184,27 @@ public sealed class SmallFileBodyTests : IDisposable
         var failure = await Record.ExceptionAsync(() => RawHttp.ReadResponseAsync(new ResponseReader(client)));
         Assert.True(failure is EndOfStreamException or System.Net.Sockets.SocketException, $"expected a cut connection, got {failure}");
     }
+
+    /// <summary>
+    /// Maps <paramref name="route"/> to SendFileAsync of file.bin opened with <paramref name="access"/>, promising
+    /// <paramref name="length"/> bytes; <paramref name="appSaw"/> gets what the send threw (null when it returned).
+    /// </summary>
+    private void MapSendFile(WebApplication app, string route, FileAccess access, int length, TaskCompletionSource<Exception?> appSaw) =>
+        app.MapGet(route, async (HttpResponse response) =>
+        {
+            using var file = File.OpenHandle(_site.PathOf("file.bin"), FileMode.Open, access);
+            response.ContentLength = length;
+            try
+            {
+                await response.SendFileAsync(file, offset: 0, count: length);
+                appSaw.TrySetResult(null);
+            }
+            catch (Exception ex)
+            {
+                appSaw.TrySetResult(ex);
+                throw;
+            }
+        });
 
     private Task<EpollTestServer> StartStaticServerAsync(int? threshold = null) =>
         EpollTestServer.StartAsync(
