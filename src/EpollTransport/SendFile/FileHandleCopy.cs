@@ -54,10 +54,15 @@ internal static class FileHandleCopy
         while (remaining > 0)
         {
             // A chunk that fits a pool block comes from the writer's pool either way: read it straight in.
-            int read = throughBuffer && remaining > PoolBlockSize ? CopyChunkThroughBuffer(file, offset, remaining, writer) : WouldWaitForDisk;
-            if (read == WouldWaitForDisk)
+            int read = throughBuffer && remaining > PoolBlockSize ? CopyChunkThroughBuffer(file, offset, remaining, writer) : NotReadYet;
+            if (read < 0)
             {
-                read = await ReadChunkAsync(file, NextChunk(writer, remaining), offset, cancellationToken).ConfigureAwait(false);
+                // Straight into the writer's memory; when the buffered read already found the bytes not cached, go to
+                // the thread pool at once instead of asking the page cache a second time.
+                var memory = NextChunk(writer, remaining);
+                read = read == WouldWaitForDisk
+                    ? await RandomAccess.ReadAsync(file, memory, offset, cancellationToken).ConfigureAwait(false)
+                    : await ReadChunkAsync(file, memory, offset, cancellationToken).ConfigureAwait(false);
                 writer.Advance(read);
             }
 
@@ -109,6 +114,9 @@ internal static class FileHandleCopy
 
     // PositionalRead's answer when the bytes are not in the page cache.
     private const int WouldWaitForDisk = -1;
+
+    // CopyAsync's marker for a chunk not read through the buffer.
+    private const int NotReadYet = -2;
 
     // Set once preadv2(RWF_NOWAIT) turns out to be unsupported (a kernel or file system without it): plain pread then.
     private static volatile bool s_noWaitUnsupported;
