@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using EpollTransport.Connections;
 using EpollTransport.Listeners;
 using EpollTransport.Loop;
+using EpollTransport.Memory;
 using EpollTransport.Metrics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
     private readonly IMemoryPoolFactory<byte>? _memoryPoolFactory;
     private readonly EpollTransportMetrics _metrics;
     private readonly TransportSystemCalls _systemCalls;
+    private readonly MemoryReleasePolicy _memoryRelease;
     private readonly Lock _gate = new();
     private EpollTransportContext? _context;
     private int _listenerCount;
@@ -42,17 +44,21 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
         ILoggerFactory loggerFactory,
         IMemoryPoolFactory<byte>? memoryPoolFactory = null,
         IMeterFactory? meterFactory = null)
-        : this(options, loggerFactory, memoryPoolFactory, meterFactory, TransportSystemCalls.Real)
+        : this(options, loggerFactory, memoryPoolFactory, meterFactory, TransportSystemCalls.Real, MemoryReleasePolicy.Default)
     {
     }
 
-    /// <summary>Creates the factory with other <paramref name="systemCalls"/> in place of the real ones: the seam tests use to inject failures.</summary>
+    /// <summary>
+    /// Creates the factory with other <paramref name="systemCalls"/> in place of the real ones (the seam tests use to
+    /// inject failures) and, if given, another <paramref name="memoryRelease"/> policy than the default.
+    /// </summary>
     internal EpollTransportFactory(
         IOptions<EpollTransportOptions> options,
         ILoggerFactory loggerFactory,
         IMemoryPoolFactory<byte>? memoryPoolFactory,
         IMeterFactory? meterFactory,
-        TransportSystemCalls systemCalls)
+        TransportSystemCalls systemCalls,
+        MemoryReleasePolicy? memoryRelease = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -63,6 +69,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
         _memoryPoolFactory = memoryPoolFactory;
         _metrics = new EpollTransportMetrics(meterFactory);
         _systemCalls = systemCalls;
+        _memoryRelease = memoryRelease ?? MemoryReleasePolicy.Default;
     }
 
     /// <inheritdoc />
@@ -166,6 +173,7 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
                 thread.Start();
             }
 
+            BurstMemoryRelease.Start(threads, _memoryRelease, _logger);
             return _context;
         }
     }

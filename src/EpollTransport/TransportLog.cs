@@ -49,6 +49,9 @@ internal static partial class TransportLog
     [LoggerMessage(23, LogLevel.Error, "Accepting on {EndPoint} stopped after an unrecoverable error.", EventName = "AcceptStopped")]
     public static partial void AcceptStopped(ILogger logger, string endPoint, Exception exception);
 
+    [LoggerMessage(26, LogLevel.Debug, "A burst of connections is over ({Peak} open at the peak, {Open} now): giving its memory back.", EventName = "MemoryReleasedAfterBurst")]
+    public static partial void MemoryReleasedAfterBurst(ILogger logger, long peak, long open);
+
     [LoggerMessage(25, LogLevel.Critical, "epoll thread {ThreadIndex} failed and stopped: its connections were closed and it is given no new ones.", EventName = "LoopFailed")]
     public static partial void LoopFailed(ILogger logger, int threadIndex, Exception exception);
 }

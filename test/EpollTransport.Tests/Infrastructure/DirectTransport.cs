@@ -1,4 +1,5 @@
 using System.Net;
+using EpollTransport.Memory;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -26,12 +27,13 @@ internal sealed class DirectTransport : IAsyncDisposable
         EndPoint? endPoint = null,
         ILoggerFactory? loggerFactory = null,
         IMemoryPoolFactory<byte>? memoryPoolFactory = null,
-        TransportSystemCalls? systemCalls = null)
+        TransportSystemCalls? systemCalls = null,
+        MemoryReleasePolicy? memoryRelease = null)
     {
         var options = new EpollTransportOptions();
         configure?.Invoke(options);
         var factory = new EpollTransportFactory(
-            Options.Create(options), loggerFactory ?? NullLoggerFactory.Instance, memoryPoolFactory, meterFactory: null, systemCalls ?? TransportSystemCalls.Real);
+            Options.Create(options), loggerFactory ?? NullLoggerFactory.Instance, memoryPoolFactory, meterFactory: null, systemCalls ?? TransportSystemCalls.Real, memoryRelease);
         var listener = await factory.BindAsync(endPoint ?? new IPEndPoint(IPAddress.Loopback, 0));
         return new DirectTransport(factory, listener);
     }
