@@ -7,7 +7,8 @@ namespace StaticHostApp.Tests;
 /// The open-file cache never serves a mix of versions: a file overwritten in place (same inode, as <c>cat new &gt;
 /// file</c> does) is served whole in its new version by the next request, growing or shrinking; path spellings
 /// with repeated slashes share one entry and match the same rules; a full cache evicts instead of growing. On
-/// Kestrel over the epoll transport, with a validity long enough that only these checks can explain what is seen.
+/// Kestrel over the epoll transport, with a validity long enough that only these checks can explain what is seen,
+/// and the check made on every hit (no check interval), so the request right after a change must see it.
 /// </summary>
 public sealed class OpenFileCacheConsistencyTests : IDisposable
 {
@@ -25,7 +26,7 @@ public sealed class OpenFileCacheConsistencyTests : IDisposable
         Assert.Equal("FIRST", await first.Content.ReadAsStringAsync());
         var inode = Inode(path);
 
-        OverwriteInPlace(path, "SECOND-AND-LONGER");
+        FileSystemCalls.OverwriteInPlace(path, "SECOND-AND-LONGER");
         Assert.Equal(inode, Inode(path));
 
         using var second = await host.GetAsync("/file.txt", "cache.test");
@@ -44,7 +45,7 @@ public sealed class OpenFileCacheConsistencyTests : IDisposable
             Assert.Equal(256 * 1024, (await first.Content.ReadAsByteArrayAsync()).Length);
         }
 
-        OverwriteInPlace(path, new string('B', 100));
+        FileSystemCalls.OverwriteInPlace(path, new string('B', 100));
 
         for (var i = 0; i < 10; i++)
         {
@@ -95,13 +96,6 @@ public sealed class OpenFileCacheConsistencyTests : IDisposable
         await Eventually.WaitAsync(() => ProcessDescriptors.Referring(_sandbox["site"]).Count <= 3, "at most MaxFiles descriptors");
     }
 
-    /// <summary>Rewrites the file through its existing inode (open with O_TRUNC, write), as <c>cat new &gt; file</c> does.</summary>
-    private static void OverwriteInPlace(string path, string content)
-    {
-        using var stream = new FileStream(path, FileMode.Truncate, FileAccess.Write);
-        stream.Write(System.Text.Encoding.ASCII.GetBytes(content));
-    }
-
     private static long Inode(string path)
     {
         using var output = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%i", path]) { RedirectStandardOutput = true })!;
@@ -112,7 +106,8 @@ public sealed class OpenFileCacheConsistencyTests : IDisposable
 
     private RunningHost Start(Action<Settings>? configure = null)
     {
-        var settings = new Settings().Site(_sandbox["site"], "cache.test").With("StaticHost:OpenFileCache:Validity", "00:10:00");
+        var settings = new Settings().Site(_sandbox["site"], "cache.test").With("StaticHost:OpenFileCache:Validity", "00:10:00")
+            .With("StaticHost:OpenFileCache:CheckInterval", "00:00:00");
         configure?.Invoke(settings);
         return RunningHost.Start(ServerKind.Kestrel, _sandbox.Path, settings);
     }

@@ -19,6 +19,7 @@ public sealed class OptionRangeTests : IDisposable
     [Theory]
     [InlineData("StaticHost:OpenFileCache:Validity", "50.00:00:00", "StaticHost:OpenFileCache:Validity 50.00:00:00 is out of range")]
     [InlineData("StaticHost:OpenFileCache:Validity", "-00:00:01", "StaticHost:OpenFileCache:Validity -00:00:01 is out of range")]
+    [InlineData("StaticHost:OpenFileCache:CheckInterval", "-00:00:01", "StaticHost:OpenFileCache:CheckInterval -00:00:01 is out of range")]
     [InlineData("StaticHost:OpenFileCache:MaxFiles", "0", "StaticHost:OpenFileCache:MaxFiles 0 is out of range")]
     [InlineData("StaticHost:RequestLog:FlushInterval", "25.00:00:00", "StaticHost:RequestLog:FlushInterval 25.00:00:00 is out of range")]
     public void AnOptionOutOfRangeStopsTheStartWithItsName(string key, string value, string message)

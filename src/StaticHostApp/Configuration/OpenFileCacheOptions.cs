@@ -15,4 +15,15 @@ public sealed class OpenFileCacheOptions
 
     /// <summary>Most files each site keeps open. Defaults to 1,000.</summary>
     public int MaxFiles { get; set; } = 1000;
+
+    /// <summary>
+    /// How long a hit may rely on the last check that a cached file is unchanged in place (one statx on its
+    /// descriptor) before it checks again: a file overwritten in place is seen within this time. Zero checks on every
+    /// hit. Defaults to 1 ms, so a hot file makes about a thousand checks a second at most, whatever its request
+    /// rate, instead of one per request (about 7 % of a small response's cost). At most 49 days.
+    /// </summary>
+    public TimeSpan CheckInterval { get; set; } = DefaultCheckInterval;
+
+    /// <summary>The default of <see cref="CheckInterval"/>: 1 ms.</summary>
+    public static readonly TimeSpan DefaultCheckInterval = TimeSpan.FromMilliseconds(1);
 }

@@ -117,6 +117,12 @@ internal sealed class SiteCatalog
                 $"zero (off) up to {MaxCacheValidity.TotalDays} days.");
         }
 
+        if (options.OpenFileCache.CheckInterval < TimeSpan.Zero || options.OpenFileCache.CheckInterval > MaxCacheValidity)
+        {
+            errors.Add($"{Section}:OpenFileCache:CheckInterval {options.OpenFileCache.CheckInterval} is out of range: " +
+                $"zero (check on every hit) up to {MaxCacheValidity.TotalDays} days.");
+        }
+
         if (options.OpenFileCache.MaxFiles < 1)
         {
             errors.Add($"{Section}:OpenFileCache:MaxFiles {options.OpenFileCache.MaxFiles} is out of range: at least 1.");

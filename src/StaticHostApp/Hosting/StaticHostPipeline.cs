@@ -82,7 +82,7 @@ internal static class StaticHostPipeline
             {
                 // Created here, so disposed here, with the snapshot's other resources (also when the provider cannot be
                 // created: a failed reload leaks no timer); the provider only uses it.
-                var cache = options.OpenFileCache is { Validity.Ticks: > 0 } caching ? new OpenFileCache(caching.Validity, caching.MaxFiles) : null;
+                var cache = options.OpenFileCache is { Validity.Ticks: > 0 } caching ? new OpenFileCache(caching.Validity, caching.MaxFiles, caching.CheckInterval) : null;
                 if (cache is not null)
                 {
                     resources.Add(cache);

@@ -77,9 +77,14 @@ internal static unsafe class FileCalls
         try
         {
             file.DangerousAddRef(ref added);
-            result = Libc.StatX((int)file.DangerousGetHandle(), string.Empty, StatxLayout.AtEmptyPath,
-                StatxLayout.MaskType | StatxLayout.MaskSize | StatxLayout.MaskModificationTime | StatxLayout.MaskInode,
-                buffer);
+            // The empty path as a constant C string: the string overload would marshal string.Empty on every call,
+            // and this runs on every hit of the open-file cache.
+            fixed (byte* emptyPath = "\0"u8)
+            {
+                result = Libc.StatX((int)file.DangerousGetHandle(), emptyPath, StatxLayout.AtEmptyPath,
+                    StatxLayout.MaskType | StatxLayout.MaskSize | StatxLayout.MaskModificationTime | StatxLayout.MaskInode,
+                    buffer);
+            }
         }
         finally
         {

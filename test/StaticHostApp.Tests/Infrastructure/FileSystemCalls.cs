@@ -2,11 +2,18 @@ using System.Runtime.InteropServices;
 
 namespace StaticHostApp.Tests.Infrastructure;
 
-/// <summary>The two file-system calls the race tests need that .NET has no API for.</summary>
+/// <summary>The file-system operations the race and cache tests need that .NET has no single API for.</summary>
 internal static partial class FileSystemCalls
 {
     private const int AtFdCwd = -100;
     private const uint RenameExchange = 2;
+
+    /// <summary>Rewrites a file through its existing inode (open with O_TRUNC, write), as <c>cat new &gt; file</c> does.</summary>
+    public static void OverwriteInPlace(string path, string content)
+    {
+        using var stream = new FileStream(path, FileMode.Truncate, FileAccess.Write);
+        stream.Write(System.Text.Encoding.ASCII.GetBytes(content));
+    }
 
     /// <summary>
     /// Atomically exchanges two names (renameat2 with RENAME_EXCHANGE): both objects exist at every instant, so a
