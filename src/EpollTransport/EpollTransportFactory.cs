@@ -173,7 +173,11 @@ public sealed class EpollTransportFactory : IConnectionListenerFactory, IConnect
                 thread.Start();
             }
 
-            BurstMemoryRelease.Start(threads, _memoryRelease, _logger);
+            if (options.ReleaseMemoryAfterBurst)
+            {
+                BurstMemoryRelease.Start(threads, _memoryRelease, _logger);
+            }
+
             return _context;
         }
     }

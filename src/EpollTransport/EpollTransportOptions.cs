@@ -85,4 +85,13 @@ public sealed class EpollTransportOptions
     /// default RST. Defaults to <see langword="false"/>, which matches Kestrel's Sockets transport.
     /// </summary>
     public bool FinOnError { get; set; }
+
+    /// <summary>
+    /// When <see langword="true"/> (the default), memory goes back to the system after a burst of connections: once the
+    /// open connections have fallen to a quarter of their peak, by at least 1,000, and stayed there 10 s, the transport
+    /// runs one full, compacting garbage collection on the thread pool. An idle server allocates nothing, so without it
+    /// no collection runs and the closed connections' memory stays held. Turn it off when the application schedules
+    /// its own collections, or cannot afford the pause of one full collection after a burst.
+    /// </summary>
+    public bool ReleaseMemoryAfterBurst { get; set; } = true;
 }
