@@ -10,7 +10,8 @@
 #   bench/profile.sh SERVER WORKLOAD [options]
 #
 #   SERVER    epoll (ThreadPool scheduling), epoll-inline, sockets (Kestrel's Sockets transport)
-#   WORKLOAD  plaintext, plaintext-pipe16 (bench/PlaintextApp), 13b, 4k, 64k, 1m, 4k-c1000, 13b-pipe16 (StaticHostApp)
+#   WORKLOAD  plaintext, plaintext-pipe16 (bench/PlaintextApp), 13b, 4k, 64k, 1m, 4k-c1000, 13b-pipe16 (StaticHostApp),
+#             https-4k, https-1m (StaticHostApp over HTTPS/1.1 with a self-signed certificate, as in run.sh)
 #
 # Options:
 #   --warmup S    seconds of load after start before anything is counted (default 35: tiered JIT settles late)
@@ -24,7 +25,7 @@
 # Both apps read the transport from the Transport key (configuration keys ignore case, so PlaintextApp's
 # --transport is the same key). Placement as in run.sh: the server on CPU 0, wrk on CPU 1 (-t1, 64 connections, or 1000 for 4k-c1000; pipelined:
 # 16 requests per write). StaticHostApp runs with the open-file cache on and request logging off, as in run.sh.
-# Needs perf, wrk and curl (bench/setup.sh installs them). Prints a Markdown report on standard output.
+# Needs perf, wrk, curl and openssl (bench/setup.sh installs them). Prints a Markdown report on standard output.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -64,6 +65,8 @@ workload_shape() { # workload: sets app, path, conns and depth
     1m) app=static path=/1MiB.txt conns=64 depth=1 ;;
     4k-c1000) app=static path=/4KiB.txt conns=1000 depth=1 ;;
     13b-pipe16) app=static path=/13B.txt conns=64 depth=16 ;;
+    https-4k) app=https path=/4KiB.txt conns=64 depth=1 ;;
+    https-1m) app=https path=/1MiB.txt conns=64 depth=1 ;;
     *) echo "profile.sh: unknown workload '$1'" >&2; exit 2 ;;
   esac
 }
@@ -82,6 +85,9 @@ case "$server" in
 esac
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+source "$BENCH_DIR/lib/tls.sh"
+HOST_HEADER=bench.test
 SERVER_PID=""
 cleanup() {
   if [[ -n $SERVER_PID ]]; then
@@ -113,20 +119,25 @@ if [[ -z $app_dir ]]; then
     { tail -20 "$WORK/publish.log" >&2; exit 1; }
 fi
 
-port=18191
+port=18191 scheme=http
 if [[ $app == plaintext ]]; then
   cmd=("$app_dir/plaintext/PlaintextApp.dll" --urls "http://127.0.0.1:$port")
 else
-  cmd=("$app_dir/app/StaticHostApp.dll" --urls "http://127.0.0.1:$port"
+  [[ $app == https ]] && scheme=https
+  cmd=("$app_dir/app/StaticHostApp.dll" --urls "$scheme://127.0.0.1:$port"
     --StaticHost:Sites:0:Hosts:0=bench.test "--StaticHost:Sites:0:Root=$WORK/www" --StaticHost:DefaultSite=bench.test
     --StaticHost:RequestLog:Enabled=false --StaticHost:OpenFileCache:Validity=00:00:05 --Logging:LogLevel:Default=Warning)
+  if [[ $app == https ]]; then
+    make_tls_cert
+    cmd+=("--Kestrel:Certificates:Default:Path=$TLS_CERT" "--Kestrel:Certificates:Default:KeyPath=$TLS_KEY")
+  fi
 fi
 
 wrk_run() { # seconds: one wrk run of the workload; prints the number of completed requests
   local script=()
   ((depth > 1)) && script=(-s "$BENCH_DIR/lua/pipeline.lua")
   taskset -c 1 wrk -t1 -c"$conns" -d"$1s" --timeout 10s -H 'Host: bench.test' "${script[@]}" \
-    "http://127.0.0.1:$port$path" ${script:+-- "$depth"} | awk '/requests in/ { print $1 }'
+    "$scheme://127.0.0.1:$port$path" ${script:+-- "$depth"} | awk '/requests in/ { print $1 }'
 }
 
 log "starting $server for $workload"
@@ -134,8 +145,8 @@ log "starting $server for $workload"
 setsid taskset -c 0 env ASPNETCORE_ENVIRONMENT=Production DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
   dotnet "${cmd[@]}" "${server_args[@]}" >"$WORK/server.log" 2>&1 </dev/null &
 SERVER_PID=$!
-for _ in $(seq 300); do curl -sf -o /dev/null -H 'Host: bench.test' "http://127.0.0.1:$port$path" && break; sleep 0.1; done
-curl -sf -o /dev/null -H 'Host: bench.test' "http://127.0.0.1:$port$path" || { cat "$WORK/server.log" >&2; exit 1; }
+for _ in $(seq 300); do curl -sfk -o /dev/null -H 'Host: bench.test' "$scheme://127.0.0.1:$port$path" && break; sleep 0.1; done
+curl -sfk -o /dev/null -H 'Host: bench.test' "$scheme://127.0.0.1:$port$path" || { cat "$WORK/server.log" >&2; exit 1; }
 # The server process is the child of setsid's exec: its pid is SERVER_PID.
 if [[ -n $warmup_workload ]]; then
   log "warming up with $warmup_workload for ${warmup}s"
