@@ -34,7 +34,8 @@ internal sealed class EpollTransportContext
         int segmentSize = memoryPool.MaxBufferSize is > 0 and <= MaxPooledSegmentSize ? memoryPool.MaxBufferSize : DefaultSegmentSize;
 
         // The transport's side of both pipes is scheduled on the connection's epoll thread: resuming a paused
-        // read and picking up an application flush are loop work. The application's side uses the chosen mode:
+        // read and picking up an application flush are loop work (a flush from another thread wakes the loop once
+        // per burst, not once per flush: DeferredWakeScheduler). The application's side uses the chosen mode:
         // inline on the loop, or the thread pool through the thread's batching queue.
         _inputOptions = Array.ConvertAll(threads, thread => new PipeOptions(
             memoryPool,
@@ -46,7 +47,7 @@ internal sealed class EpollTransportContext
             useSynchronizationContext: false));
         _outputOptions = Array.ConvertAll(threads, thread => new PipeOptions(
             memoryPool,
-            readerScheduler: thread,
+            readerScheduler: thread.OutputScheduler,
             writerScheduler: ApplicationScheduler(thread),
             pauseWriterThreshold: maxWrite,
             resumeWriterThreshold: maxWrite / 2,

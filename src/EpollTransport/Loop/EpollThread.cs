@@ -99,12 +99,16 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
         IoVectors = (Libc.IoVector*)NativeMemory.Alloc(IOV_MAX, (nuint)sizeof(Libc.IoVector));
         _thread = new Thread(Run) { Name = $"epoll-{index}", IsBackground = true };
         ApplicationQueue = new ApplicationWorkQueue(this, clock ?? TimeProvider.System);
+        OutputScheduler = new DeferredWakeScheduler(this);
     }
 
     public int Index { get; }
 
     /// <summary>Where the application side of this thread's connections runs in thread-pool scheduling mode.</summary>
     public ApplicationWorkQueue ApplicationQueue { get; }
+
+    /// <summary>Where the send loops of this thread's connections are scheduled: on this loop, woken once per burst.</summary>
+    public DeferredWakeScheduler OutputScheduler { get; }
 
     public required EpollLoopMetrics Metrics { get; init; }
 
@@ -131,16 +135,28 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
     /// <inheritdoc />
     public override void Schedule(Action<object?> action, object? state)
     {
+        if (Enqueue(action, state))
+        {
+            WakeIfSleeping();
+        }
+    }
+
+    /// <summary>
+    /// Queues work for the loop without waking it; the caller sees to the wake-up (<see cref="DeferredWakeScheduler"/>).
+    /// False when the loop has exited and the work went to the thread pool instead.
+    /// </summary>
+    internal bool Enqueue(Action<object?> action, object? state)
+    {
         _workQueue.Enqueue(new WorkItem(action, state));
         if (Volatile.Read(ref _exited) == 1)
         {
             // The loop is gone; run the work elsewhere so nothing waits forever. Whatever it touches has
             // already been closed by OnThreadStopping.
             DrainToThreadPool();
-            return;
+            return false;
         }
 
-        WakeIfSleeping();
+        return true;
     }
 
     /// <summary>Runs <paramref name="action"/> on the loop and completes when it has run (or failed).</summary>
