@@ -22,7 +22,8 @@ namespace EpollTransport.Loop;
 /// <para>
 /// The thread is also a <see cref="PipeScheduler"/>: the transport side of every connection's pipes is scheduled
 /// here, so an application flush from any thread only queues a continuation, and all flushes that arrive while
-/// the loop is busy are written in the next turn, before it sleeps again.
+/// the loop is busy are written in the next turn, before it sleeps again. Flushes from other threads wake a sleeping
+/// loop once per burst, through <see cref="OutputScheduler"/>.
 /// </para>
 /// <para>
 /// Other threads wake the loop by writing an <c>eventfd</c> registered in the same epoll set (the self-pipe trick).
