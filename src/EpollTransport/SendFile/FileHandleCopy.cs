@@ -140,16 +140,25 @@ internal static class FileHandleCopy
         var buffer = t_chunkBuffer ??= GC.AllocateUninitializedArray<byte>(ChunkSize);
         var chunk = buffer.AsSpan(0, (int)Math.Min(ChunkSize, remaining));
         int read = PositionalRead(file, chunk, offset);
-        for (var rest = chunk[..Math.Max(read, 0)]; !rest.IsEmpty;)
+        if (read > 0)
         {
-            var piece = writer.GetSpan(Math.Min(rest.Length, RecordSize));
-            int length = Math.Min(piece.Length, rest.Length);
-            rest[..length].CopyTo(piece);
-            writer.Advance(length);
-            rest = rest[length..];
+            WriteInRecordPieces(writer, chunk[..read]);
         }
 
         return read;
+    }
+
+    /// <summary>Writes <paramref name="bytes"/> into <paramref name="writer"/> asking for at most <see cref="RecordSize"/> at a time.</summary>
+    private static void WriteInRecordPieces(PipeWriter writer, ReadOnlySpan<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            var piece = writer.GetSpan(Math.Min(bytes.Length, RecordSize));
+            int length = Math.Min(piece.Length, bytes.Length);
+            bytes[..length].CopyTo(piece);
+            writer.Advance(length);
+            bytes = bytes[length..];
+        }
     }
 
     /// <summary>The writer's memory for the next chunk of at most <paramref name="remaining"/> bytes.</summary>
