@@ -6,54 +6,119 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace EpollTransport.Tests;
 
 /// <summary>
-/// The send loops' scheduler: work queued from other threads runs on the loop, and a burst of it costs one wake-up
-/// (posted to the thread pool, as Sockets posts its sends) instead of one per flush.
+/// The send loops' scheduler: work queued from other threads runs as loop work, and a burst of it costs one wake-up
+/// (posted to the thread pool, as Sockets posts its sends) instead of one per flush. When that wake-up finds the loop
+/// asleep, it runs the work itself under the loop's turn and the loop sleeps on.
 /// </summary>
 public sealed class DeferredWakeSchedulerTests : IAsyncDisposable
 {
-    private readonly EpollThread _thread = new(0, NullLogger.Instance) { Metrics = new EpollLoopMetrics(0) };
+    private readonly ScriptedEpoll _epoll = new();
+    private readonly EpollThread _thread;
 
-    public DeferredWakeSchedulerTests() => _thread.Start();
+    public DeferredWakeSchedulerTests()
+    {
+        _thread = new EpollThread(0, NullLogger.Instance, _epoll) { Metrics = new EpollLoopMetrics(0) };
+        _thread.Start();
+    }
 
     [Fact]
-    public async Task ABurstQueuedFromAnotherThreadPostsOneWakeUpAndRunsOnTheLoopOnceItRuns()
+    public void ABurstQueuedWhileTheLoopSleepsPostsOneWakeUpThatRunsItWithoutWakingTheLoop()
     {
         const int count = 100;
         var posted = new List<IThreadPoolWorkItem>();
         var scheduler = new DeferredWakeScheduler(_thread, posted.Add);
-        var ranOnLoop = new bool[count];
+        var ranAsLoopWork = new bool[count];
+        var ranOn = new Thread?[count];
         int remaining = count;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.True(_epoll.WaitUntilAsleep(TestTimeouts.Operation), "the idle loop never went to sleep");
+        long turnsAsleep = _thread.Metrics.Turns;
 
         // From a thread of the test's own, so nothing else posts or runs the wake-up.
-        var burst = new Thread(() =>
+        RunOnOwnThread(() =>
         {
             for (int i = 0; i < count; i++)
             {
                 scheduler.Schedule(state =>
                 {
-                    ranOnLoop[(int)state!] = _thread.IsCurrentThread;
-                    if (--remaining == 0)
-                    {
-                        done.SetResult();
-                    }
+                    ranAsLoopWork[(int)state!] = _thread.IsRunningLoopWork;
+                    ranOn[(int)state!] = Thread.CurrentThread;
+                    remaining--;
                 }, i);
             }
         });
-        burst.Start();
-        burst.Join();
 
+        Assert.Equal(count, remaining);
         var wakeUp = Assert.Single(posted);
         wakeUp.Execute();
-        await done.Task.WaitAsync(TestTimeouts.Operation);
-        Assert.All(ranOnLoop, Assert.True);
+
+        // All of it ran inside Execute, on this thread, as loop work; the loop never returned from epoll_wait.
+        Assert.Equal(0, remaining);
+        Assert.All(ranAsLoopWork, Assert.True);
+        Assert.All(ranOn, thread => Assert.Same(Thread.CurrentThread, thread));
+        Assert.Equal(turnsAsleep, _thread.Metrics.Turns);
+        Assert.Equal(0, _thread.Metrics.WakeUps);
+        Assert.False(_thread.IsRunningLoopWork, "the turn was not handed back");
 
         // The wake-up has run: the next flush posts a new one.
-        var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await Task.Run(() => scheduler.Schedule(_ => next.SetResult(), null));
+        RunOnOwnThread(() => scheduler.Schedule(_ => remaining--, null));
         Assert.Equal(2, posted.Count);
         posted[1].Execute();
-        await next.Task.WaitAsync(TestTimeouts.Operation);
+        Assert.Equal(-1, remaining);
+    }
+
+    [Fact]
+    public async Task AWakeUpThatFindsTheLoopInItsTurnLeavesTheWorkToTheLoop()
+    {
+        var posted = new List<IThreadPoolWorkItem>();
+        var scheduler = new DeferredWakeScheduler(_thread, posted.Add);
+        using var loopBusy = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var ranOnLoopThread = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var busy = _thread.InvokeAsync(() =>
+        {
+            loopBusy.Set();
+            release.Wait(TestTimeouts.Operation);
+        });
+        Assert.True(loopBusy.Wait(TestTimeouts.Operation));
+
+        RunOnOwnThread(() => scheduler.Schedule(_ => ranOnLoopThread.SetResult(_thread.IsLoopThread), null));
+        Assert.Single(posted).Execute();
+        Assert.False(ranOnLoopThread.Task.IsCompleted, "the work ran while the loop held its turn");
+
+        release.Set();
+        await busy.WaitAsync(TestTimeouts.Operation);
+        Assert.True(await ranOnLoopThread.Task.WaitAsync(TestTimeouts.Operation));
+    }
+
+    [Fact]
+    public void WorkThatLoopWorkQueuesWhileTheLoopSleepsRunsBeforeTheTurnIsHandedBack()
+    {
+        var posted = new List<IThreadPoolWorkItem>();
+        var scheduler = new DeferredWakeScheduler(_thread, posted.Add);
+        bool followUpRan = false;
+        Assert.True(_epoll.WaitUntilAsleep(TestTimeouts.Operation), "the idle loop never went to sleep");
+
+        RunOnOwnThread(() => scheduler.Schedule(_ => _thread.Schedule(_ => followUpRan = true, null), null));
+        Assert.Single(posted).Execute();
+
+        Assert.True(followUpRan);
+        Assert.Equal(0, _thread.Metrics.WakeUps);
+    }
+
+    [Fact]
+    public async Task ATimerAddedWhileTheLoopSleepsWakesTheLoopToTimeIt()
+    {
+        // The loop sleeps with no timeout; the timer added in its place must still fire, so it is woken to see it.
+        var posted = new List<IThreadPoolWorkItem>();
+        var scheduler = new DeferredWakeScheduler(_thread, posted.Add);
+        var fired = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.True(_epoll.WaitUntilAsleep(TestTimeouts.Operation), "the idle loop never went to sleep");
+
+        RunOnOwnThread(() => scheduler.Schedule(_ => _thread.AddTimer(1, _ => fired.SetResult(_thread.IsLoopThread), null), null));
+        Assert.Single(posted).Execute();
+
+        Assert.True(await fired.Task.WaitAsync(TestTimeouts.Operation));
     }
 
     [Fact]
@@ -72,8 +137,8 @@ public sealed class DeferredWakeSchedulerTests : IAsyncDisposable
     [Fact]
     public async Task AFlushFromAWorkItemThatThenBlocksIsStillSent()
     {
-        // The thread pool's own wake-up: the work item that queued the work does not return until the work has run
-        // on the loop, so another worker must run the wake-up (as another worker would run Sockets' send).
+        // The thread pool's own wake-up: the work item that queued the work does not return until the work has run,
+        // so another worker must run the wake-up (as another worker would run Sockets' send).
         using var ran = new ManualResetEventSlim();
         bool sent = await Task.Run(() =>
         {
@@ -84,5 +149,28 @@ public sealed class DeferredWakeSchedulerTests : IAsyncDisposable
         Assert.True(sent, "the work queued before the work item blocked never ran");
     }
 
+    [Fact]
+    public async Task AStoppingLoopRunsWhatIsQueuedItselfAndAWakeUpThenRunsNothing()
+    {
+        var posted = new List<IThreadPoolWorkItem>();
+        var scheduler = new DeferredWakeScheduler(_thread, posted.Add);
+        var ranOnLoopThread = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.True(_epoll.WaitUntilAsleep(TestTimeouts.Operation), "the idle loop never went to sleep");
+
+        RunOnOwnThread(() => scheduler.Schedule(_ => ranOnLoopThread.SetResult(_thread.IsLoopThread), null));
+        var stopped = _thread.StopAsync();
+        Assert.Single(posted).Execute();
+
+        await stopped.WaitAsync(TestTimeouts.Operation);
+        Assert.True(await ranOnLoopThread.Task.WaitAsync(TestTimeouts.Operation));
+    }
+
     public async ValueTask DisposeAsync() => await _thread.StopAsync().WaitAsync(TestTimeouts.Operation);
+
+    private static void RunOnOwnThread(Action action)
+    {
+        var thread = new Thread(() => action());
+        thread.Start();
+        thread.Join();
+    }
 }

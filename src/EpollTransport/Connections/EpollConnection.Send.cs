@@ -9,7 +9,8 @@ using static EpollTransport.Interop.LinuxConstants;
 namespace EpollTransport.Connections;
 
 /// <summary>
-/// The send side: an async loop that runs entirely on the epoll thread (the output pipe's reader scheduler).
+/// The send side: an async loop that runs entirely as loop work, under the epoll thread's turn (the output pipe's
+/// reader scheduler): on the loop thread, or on a pool thread that runs it while the loop sleeps.
 /// Each turn takes everything the application has flushed so far and gathers it into one <c>sendmsg</c>.
 /// </summary>
 internal sealed partial class EpollConnection : IValueTaskSource

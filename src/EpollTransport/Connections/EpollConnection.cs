@@ -56,7 +56,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     // Loop-thread state.
     private EpollRegistration? _registration; // set once the socket is in the loop's epoll set
 
-    // The connection's lifecycle as the loop sees it, in one word (see ConnectionFlags). Loop thread only; what other
+    // The connection's lifecycle as the loop sees it, in one word (see ConnectionFlags). Loop work only; what other
     // threads may set is kept apart: _abortReason (an abort from any thread) and _connectionClosedSignalled.
     private ConnectionFlags _flags;
 
@@ -110,7 +110,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     /// <summary>Starts the connection on its epoll thread (directly when already there).</summary>
     public void StartOnLoop()
     {
-        if (_thread.IsCurrentThread)
+        if (_thread.IsRunningLoopWork)
         {
             Start();
         }
@@ -267,7 +267,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         Close();
     }
 
-    /// <summary>Closes the descriptor (exactly once, on the loop thread) and reports the connection closed.</summary>
+    /// <summary>Closes the descriptor (exactly once, under the loop's turn) and reports the connection closed.</summary>
     private void Close()
     {
         if (Is(ConnectionFlags.Closed))

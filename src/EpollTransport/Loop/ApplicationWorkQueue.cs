@@ -66,7 +66,7 @@ internal sealed class ApplicationWorkQueue : PipeScheduler, IThreadPoolWorkItem
     public override void Schedule(Action<object?> action, object? state)
     {
         _queue.Enqueue(new WorkItem(action, state));
-        if (_thread.IsCurrentThread)
+        if (_thread.IsRunningLoopWork)
         {
             // Posted once per loop turn, after every ready socket has been read.
             _queuedByLoop = true;

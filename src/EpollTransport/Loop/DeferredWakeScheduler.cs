@@ -3,8 +3,8 @@ using System.IO.Pipelines;
 namespace EpollTransport.Loop;
 
 /// <summary>
-/// Schedules the send loops of one <see cref="EpollThread"/>'s connections (their output pipes' reader side): on the
-/// loop, like any loop work, but a flush from another thread does not wake the loop by itself.
+/// Schedules the send loops of one <see cref="EpollThread"/>'s connections (their output pipes' reader side): as loop
+/// work, under the loop's turn, but a flush from another thread does not wake the loop by itself.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -14,6 +14,12 @@ namespace EpollTransport.Loop;
 /// MiB): woken per flush, the loop took each record as it came, with two context switches per record when it shared
 /// a core with the writer. Kestrel's Sockets transport hands its sends to the thread pool the same way, so a flush
 /// followed by a long synchronous wait on the same thread is sent when another worker picks the wake-up up, as there.
+/// </para>
+/// <para>
+/// When the wake-up runs while the loop still sleeps, it runs the queued work itself instead of waking the loop
+/// (<see cref="EpollThread.TryRunQueuedWorkHere"/>): the send then happens on the thread pool, usually on the very
+/// thread that flushed once its work item has ended, with no hand-off to the loop and back. The loop wakes only when
+/// the socket's send buffer fills (EPOLLOUT) or when it is mid-turn anyway.
 /// </para>
 /// <para>A flush on the loop itself (inline scheduling, or the loop's own work) needs no wake-up: the loop is awake.</para>
 /// </remarks>
@@ -38,7 +44,7 @@ internal sealed class DeferredWakeScheduler : PipeScheduler, IThreadPoolWorkItem
 
     public override void Schedule(Action<object?> action, object? state)
     {
-        if (_thread.IsCurrentThread)
+        if (_thread.IsRunningLoopWork)
         {
             _thread.Schedule(action, state);
             return;
@@ -50,12 +56,15 @@ internal sealed class DeferredWakeScheduler : PipeScheduler, IThreadPoolWorkItem
         }
     }
 
-    /// <summary>The posted wake-up: wakes the loop for everything queued since it was posted.</summary>
+    /// <summary>The posted wake-up: runs everything queued since it was posted, here if the loop sleeps, else on the loop.</summary>
     public void Execute()
     {
-        // Cleared before waking: work queued after this point posts a wake-up of its own, and work queued before it
-        // is already in the queue the loop runs once woken.
+        // Cleared first: work queued after this point posts a wake-up of its own, and work queued before it is
+        // already in the queue that is run below or by the loop once woken.
         Interlocked.Exchange(ref _wakeUpPosted, 0);
-        _thread.WakeIfSleeping();
+        if (!_thread.TryRunQueuedWorkHere())
+        {
+            _thread.WakeIfSleeping();
+        }
     }
 }

@@ -7,7 +7,7 @@ namespace EpollTransport.Loop;
 /// <summary>
 /// One descriptor in one <see cref="EpollThread"/>'s epoll set: the descriptor, the token its events carry, the
 /// interest it is watched for, and its closing. Listeners, connections and the loop's own eventfd all go through it,
-/// and nothing else calls <c>epoll_ctl</c>. Used on the owning loop thread only.
+/// and nothing else calls <c>epoll_ctl</c>. Used by the holder of its loop's turn only.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -139,5 +139,5 @@ internal sealed class EpollRegistration
 
     [Conditional("DEBUG")]
     private void AssertOnLoop() =>
-        Debug.Assert(_thread.IsCurrentThread || !_thread.IsRunning, "A registration is used on its loop thread only.");
+        Debug.Assert(_thread.IsRunningLoopWork || !_thread.IsRunning, "A registration is used under its loop's turn only.");
 }

@@ -15,9 +15,16 @@ namespace EpollTransport.Loop;
 /// <remarks>
 /// <para>
 /// Each turn of the loop runs the work other threads queued (flushes, aborts, new connections), fires due timers,
-/// then blocks in <c>epoll_wait</c> and dispatches the readiness it reports. Every system call on a registered
-/// socket, including the final <c>close</c>, happens on this thread, so no descriptor number is ever used by one
+/// then blocks in <c>epoll_wait</c> and dispatches the readiness it reports. All of it runs under the loop's turn (a
+/// lock the loop thread holds except while it blocks in <c>epoll_wait</c>): every system call on a registered socket,
+/// including the final <c>close</c>, is made by whoever holds the turn, so no descriptor number is ever used by one
 /// thread while another closes (and the kernel reuses) it.
+/// </para>
+/// <para>
+/// While the loop sleeps, a thread-pool thread that would otherwise wake it may take the turn and run the queued work
+/// itself (<see cref="TryRunQueuedWorkHere"/>). A flush from the application's thread is then sent by that thread, as
+/// the Sockets transport sends from the thread pool, and the loop wakes only for readiness: on a core shared by the
+/// loop and the application, every wake-up of the loop is a context switch and a hand-off in each direction.
 /// </para>
 /// <para>
 /// The thread is also a <see cref="PipeScheduler"/>: the transport side of every connection's pipes is scheduled
@@ -34,6 +41,9 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
 {
     private const int MaxEventsPerWait = 256;
 
+    // How often a pool thread holding the turn runs the queue again for work queued meanwhile before waking the loop.
+    private const int MaxPassesWhileLoopSleeps = 4;
+
     private readonly ILogger _logger;
     private readonly IEpollCalls _epollCalls;
     private readonly FileDescriptorHandle _epoll;
@@ -45,6 +55,11 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
     private List<EpollRegistration> _interestChanges = [];
     private List<EpollRegistration> _applyingInterestChanges = [];
     private readonly Thread _thread;
+
+    // The loop's turn: held by the loop thread except while it blocks in epoll_wait, and by a thread-pool thread
+    // while that runs queued work in its place. _turnHolder is the thread holding it (only that thread reads itself there).
+    private readonly Lock _turn = new();
+    private Thread? _turnHolder;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // 1 while the loop may be blocked in epoll_wait; producers that see it reset it and write the eventfd.
@@ -113,14 +128,21 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
 
     public required EpollLoopMetrics Metrics { get; init; }
 
-    /// <summary>Scratch iovec array for gather writes; only the loop thread uses it, one send at a time.</summary>
+    /// <summary>Scratch iovec array for gather writes; only the turn's holder uses it, one send at a time.</summary>
     public Libc.IoVector* IoVectors { get; }
 
     /// <summary>Scratch pin handles matching <see cref="IoVectors"/>.</summary>
     public MemoryHandle[] PinHandles { get; } = new MemoryHandle[IOV_MAX];
 
+    /// <summary>
+    /// True when the calling thread holds the loop's turn: the loop thread in its turn, or a thread-pool thread running
+    /// queued work while the loop sleeps. Loop work (socket calls, registrations, the send loops) needs it.
+    /// </summary>
     // By reference: a managed thread id can be given to a new thread once this one has exited.
-    public bool IsCurrentThread => ReferenceEquals(Thread.CurrentThread, _thread);
+    public bool IsRunningLoopWork => ReferenceEquals(_turnHolder, Thread.CurrentThread);
+
+    /// <summary>True on the loop's own thread, whether or not it holds the turn (it does not inside epoll_wait).</summary>
+    internal bool IsLoopThread => ReferenceEquals(Thread.CurrentThread, _thread);
 
     /// <summary>True once the loop has stopped running work; what is scheduled after that goes to the thread pool.</summary>
     public bool HasExited => Volatile.Read(ref _exited) == 1;
@@ -136,7 +158,9 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
     /// <inheritdoc />
     public override void Schedule(Action<object?> action, object? state)
     {
-        if (Enqueue(action, state))
+        // The turn's holder runs what it queues before it lets go (the loop before it sleeps, a pool thread before it
+        // hands the turn back), so only other threads need to wake the loop.
+        if (Enqueue(action, state) && !IsRunningLoopWork)
         {
             WakeIfSleeping();
         }
@@ -246,8 +270,57 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
         }
     }
 
+    /// <summary>
+    /// Runs the queued work on the calling thread while the loop sleeps in <c>epoll_wait</c>, instead of waking it.
+    /// False, with nothing run, when the loop is awake (it runs the queue itself before sleeping), mid-turn or stopping:
+    /// the caller then wakes it as before.
+    /// </summary>
+    internal bool TryRunQueuedWorkHere()
+    {
+        if (Volatile.Read(ref _mayBeSleeping) == 0 || !_turn.TryEnter())
+        {
+            return false;
+        }
+
+        bool ran = false;
+        bool wakeLoop = false;
+        _turnHolder = Thread.CurrentThread;
+        try
+        {
+            // Once stopping, the loop thread finishes the work itself: it closes the handlers in order.
+            if (!_stopRequested && Volatile.Read(ref _exited) == 0)
+            {
+                ran = true;
+                int timers = _timers.Count;
+                for (int pass = 0; pass < MaxPassesWhileLoopSleeps && !_workQueue.IsEmpty; pass++)
+                {
+                    RunQueuedWork();
+                }
+
+                ApplyInterestChanges();
+                ApplicationQueue.PostIfQueued();
+
+                // Work the loop must see itself: what kept re-queuing, and a timer its sleep was not timed for.
+                wakeLoop = !_workQueue.IsEmpty || _timers.Count != timers;
+            }
+        }
+        finally
+        {
+            _turnHolder = null;
+            _turn.Exit();
+        }
+
+        if (wakeLoop)
+        {
+            WakeIfSleeping();
+        }
+
+        return ran;
+    }
+
     private void Run()
     {
+        EnterTurn();
         try
         {
             while (!_stopRequested)
@@ -270,8 +343,13 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
                     timeout = StallCheckTimeout(timeout);
                 }
 
+                // The turn is free while the loop blocks, for a pool thread to run queued work in its place. The
+                // loop takes it back after announcing it is awake, so such a thread that comes later leaves the
+                // queue to the loop rather than wait for it.
+                ExitTurn();
                 int count = _epollCalls.Wait(_epoll.Fd, _events.Pointer, _events.Capacity, timeout);
                 Volatile.Write(ref _mayBeSleeping, 0);
+                EnterTurn();
                 Metrics.Turned();
 
                 if (count < 0)
@@ -329,8 +407,21 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
             ApplicationQueue.PostIfQueued();
             ReleaseResources();
             DrainToThreadPool();
+            ExitTurn();
             _stopped.TrySetResult();
         }
+    }
+
+    private void EnterTurn()
+    {
+        _turn.Enter();
+        _turnHolder = _thread;
+    }
+
+    private void ExitTurn()
+    {
+        _turnHolder = null;
+        _turn.Exit();
     }
 
     private static int StallCheckTimeout(int timeout)
