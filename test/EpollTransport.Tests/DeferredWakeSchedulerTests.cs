@@ -67,6 +67,19 @@ public sealed class DeferredWakeSchedulerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task WorkScheduledOnTheLoopFromAnotherThreadWakesItThroughTheEventfd()
+    {
+        // The contrast: the loop's own scheduler, which other threads use for aborts and new connections, wakes it.
+        var ranOnLoopThread = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.True(_epoll.WaitUntilAsleep(TestTimeouts.Operation), "the idle loop never went to sleep");
+
+        RunOnOwnThread(() => _thread.Schedule(_ => ranOnLoopThread.SetResult(_thread.IsLoopThread), null));
+
+        Assert.True(await ranOnLoopThread.Task.WaitAsync(TestTimeouts.Operation));
+        Assert.Equal(1, _thread.Metrics.WakeUps);
+    }
+
+    [Fact]
     public async Task AWakeUpThatFindsTheLoopInItsTurnLeavesTheWorkToTheLoop()
     {
         var posted = new List<IThreadPoolWorkItem>();

@@ -382,6 +382,11 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
         }
         finally
         {
+            if (!IsRunningLoopWork)
+            {
+                EnterTurn(); // Left between ExitTurn and EnterTurn: only a failing epoll_wait seam can throw there.
+            }
+
             // Close every handler while this thread still runs all loop work, then run what that closing queued
             // (send loops finishing, new connections, which see IsStopping and close), and only then let
             // Schedule hand work to the thread pool: nothing that touches a socket may run there.
