@@ -10,7 +10,7 @@ namespace EpollTransport.Loop;
 /// <para>
 /// A flush from another thread queues the send loop's continuation and posts one wake-up to the thread pool, which
 /// runs once the flushing thread's current work item ends (or sooner, on an idle worker). Every flush until then
-/// joins the same wake-up, and the loop sends all of it in one turn. A TLS layer flushes once per record (64 per
+/// joins the same wake-up, and all of it is sent in one go. A TLS layer flushes once per record (64 per
 /// MiB): woken per flush, the loop took each record as it came, with two context switches per record when it shared
 /// a core with the writer. Kestrel's Sockets transport hands its sends to the thread pool the same way, so a flush
 /// followed by a long synchronous wait on the same thread is sent when another worker picks the wake-up up, as there.
@@ -18,8 +18,9 @@ namespace EpollTransport.Loop;
 /// <para>
 /// When the wake-up runs while the loop still sleeps, it runs the queued work itself instead of waking the loop
 /// (<see cref="EpollThread.TryRunQueuedWorkHere"/>): the send then happens on the thread pool, usually on the very
-/// thread that flushed once its work item has ended, with no hand-off to the loop and back. The loop wakes only when
-/// the socket's send buffer fills (EPOLLOUT) or when it is mid-turn anyway.
+/// thread that flushed once its work item has ended, with no hand-off to the loop and back. A send that finds the
+/// socket's buffer full waits for EPOLLOUT and goes on on the loop. When the loop is awake or mid-turn, the wake-up
+/// leaves the work to it, as before.
 /// </para>
 /// <para>A flush on the loop itself (inline scheduling, or the loop's own work) needs no wake-up: the loop is awake.</para>
 /// </remarks>
