@@ -346,10 +346,18 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
                 // The turn is free while the loop blocks, for a pool thread to run queued work in its place. The
                 // loop takes it back after announcing it is awake, so such a thread that comes later leaves the
                 // queue to the loop rather than wait for it.
+                int count;
                 ExitTurn();
-                int count = _epollCalls.Wait(_epoll.Fd, _events.Pointer, _events.Capacity, timeout);
-                Volatile.Write(ref _mayBeSleeping, 0);
-                EnterTurn();
+                try
+                {
+                    count = _epollCalls.Wait(_epoll.Fd, _events.Pointer, _events.Capacity, timeout);
+                }
+                finally
+                {
+                    Volatile.Write(ref _mayBeSleeping, 0);
+                    EnterTurn();
+                }
+
                 Metrics.Turned();
 
                 if (count < 0)
@@ -382,11 +390,6 @@ internal sealed unsafe partial class EpollThread : PipeScheduler, IEpollHandler
         }
         finally
         {
-            if (!IsRunningLoopWork)
-            {
-                EnterTurn(); // Left between ExitTurn and EnterTurn: only a failing epoll_wait seam can throw there.
-            }
-
             // Close every handler while this thread still runs all loop work, then run what that closing queued
             // (send loops finishing, new connections, which see IsStopping and close), and only then let
             // Schedule hand work to the thread pool: nothing that touches a socket may run there.
