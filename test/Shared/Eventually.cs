@@ -25,12 +25,26 @@ public static class Eventually
     /// Re-checks an asynchronous <paramref name="condition"/> (a request, say) until it holds, failing the test after
     /// <paramref name="timeout"/>.
     /// </summary>
-    public static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    public static Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what) =>
+        WaitAsync(condition, timeout, () => what);
+
+    /// <summary>
+    /// Re-checks <paramref name="condition"/> until it holds, failing the test after <paramref name="timeout"/> with
+    /// what <paramref name="describe"/> says then (the state the condition last saw, say).
+    /// </summary>
+    public static Task WaitAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe) =>
+        WaitAsync(() => Task.FromResult(condition()), timeout, describe);
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out after {timeout.TotalSeconds} s waiting for {what}.");
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail($"Timed out after {timeout.TotalSeconds} s waiting for {describe()}.");
+            }
+
             await Task.Delay(Poll);
         }
     }

@@ -4,10 +4,16 @@ namespace SharedTestInfrastructure;
 public static class ProcessDescriptors
 {
     /// <summary>Open descriptors of this process and what each refers to, without the one used to list them.</summary>
-    public static Dictionary<int, string> Snapshot()
+    public static Dictionary<int, string> Snapshot() => Snapshot("self");
+
+    /// <summary>Open descriptors of the process <paramref name="processId"/> and what each refers to.</summary>
+    public static Dictionary<int, string> Snapshot(int processId) =>
+        Snapshot(processId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static Dictionary<int, string> Snapshot(string process)
     {
         var result = new Dictionary<int, string>();
-        foreach (var path in Directory.GetFiles("/proc/self/fd"))
+        foreach (var path in Directory.GetFiles($"/proc/{process}/fd"))
         {
             try
             {
@@ -19,7 +25,7 @@ public static class ProcessDescriptors
             }
             catch (IOException)
             {
-                // The descriptor used for the listing itself is gone by now.
+                // Closed between the listing and the read (for this process: the descriptor used for the listing).
             }
         }
 
