@@ -21,6 +21,9 @@
 #   --app-dir D   use already published apps: D/app/StaticHostApp.dll and D/plaintext/PlaintextApp.dll
 #                 (default: publish this checkout's working tree into bench/scratch/profile)
 #   --keep        keep perf.data and the perf script output in bench/scratch/profile
+#   --allocation-sources  after the profile, one more counted run with bench/AllocationProbe tallying where the
+#                 allocated bytes came from: by type (the GC's allocation samples) and ArrayPool<T>.Shared's buffers
+#                 allocated because it ran dry or dropped because it was full, per request (events on only for that run)
 #
 # Both apps read the transport from the Transport key (configuration keys ignore case, so PlaintextApp's
 # --transport is the same key). Placement as in run.sh: the server on CPU 0, wrk on CPU 1 (-t1, 64 connections, or 1000 for 4k-c1000; pipelined:
@@ -36,7 +39,7 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0
 (($# >= 2)) || { usage; exit 2; }
 server=$1 workload=$2
 shift 2
-warmup=35 duration=6 app_dir="" keep=0 warmup_workload=""
+warmup=35 duration=6 app_dir="" keep=0 warmup_workload="" sources=0
 while (($#)); do
   case "$1" in
     --warmup) warmup=${2:?}; shift ;;
@@ -44,6 +47,7 @@ while (($#)); do
     --duration) duration=${2:?}; shift ;;
     --app-dir) app_dir=${2:?}; shift ;;
     --keep) keep=1 ;;
+    --allocation-sources) sources=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "profile.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -119,6 +123,14 @@ if [[ -z $app_dir ]]; then
     { tail -20 "$WORK/publish.log" >&2; exit 1; }
 fi
 
+probe_env=()
+if ((sources)); then
+  dotnet publish "$BENCH_DIR/AllocationProbe" -c Release -o "$WORK/probe" --artifacts-path "$WORK/artifacts" -nologo -v quiet \
+    >>"$WORK/publish.log" 2>&1 || { tail -20 "$WORK/publish.log" >&2; exit 1; }
+  rm -f "$WORK/allocation-sources.txt"
+  probe_env=("DOTNET_STARTUP_HOOKS=$WORK/probe/AllocationProbe.dll" "BENCH_ALLOCATION_SOURCES_FILE=$WORK/allocation-sources.txt")
+fi
+
 port=18191 scheme=http
 if [[ $app == plaintext ]]; then
   cmd=("$app_dir/plaintext/PlaintextApp.dll" --urls "http://127.0.0.1:$port")
@@ -142,7 +154,7 @@ wrk_run() { # seconds: one wrk run of the workload; prints the number of complet
 
 log "starting $server for $workload"
 # W^X off: with it, JIT code runs from a shared-memory mapping that perf does not match against the perf map.
-setsid taskset -c 0 env ASPNETCORE_ENVIRONMENT=Production DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
+setsid taskset -c 0 env ASPNETCORE_ENVIRONMENT=Production DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 "${probe_env[@]}" \
   dotnet "${cmd[@]}" "${server_args[@]}" >"$WORK/server.log" 2>&1 </dev/null &
 SERVER_PID=$!
 for _ in $(seq 300); do curl -sfk -o /dev/null -H 'Host: bench.test' "$scheme://127.0.0.1:$port$path" && break; sleep 0.1; done
@@ -184,6 +196,14 @@ wait "$record_pid"
 # perf record's window is a bit longer than the load, so the per-request split uses the CPU time of the samples
 # scaled by perf stat's task-clock per request, which was taken over a window that matches the load as closely.
 perf script -i "$WORK/perf.data" -F comm,tid,ip,sym,dso 2>/dev/null >"$WORK/perf.script"
+if ((sources)); then
+  log "allocation sources for ${duration}s"
+  kill -USR2 "$SERVER_PID"
+  sources_requests=$(wrk_run "$duration")
+  kill -USR2 "$SERVER_PID"
+  for _ in $(seq 100); do [[ -s $WORK/allocation-sources.txt ]] && break; sleep 0.1; done
+  [[ -s $WORK/allocation-sources.txt ]] || die "the allocation probe wrote nothing (server log: $WORK/server.log)"
+fi
 kill -TERM -- "-$SERVER_PID" 2>/dev/null || true
 wait "$SERVER_PID" 2>/dev/null || true
 rm -f "/tmp/perf-$SERVER_PID.map" "/tmp/perfinfo-$SERVER_PID.map"
@@ -213,3 +233,16 @@ us_per_request=$(awk -F, -v r="$stat_requests" '$3 == "task-clock" { printf "%.3
 awk -v us="$us_per_request" -f "$BENCH_DIR/lib/profile.awk" "$WORK/perf.script"
 echo
 echo "Sampled at 2,999 Hz over ${duration} s ($record_requests requests); µs columns are each share of the samples times perf stat's busy CPU per request."
+if ((sources)); then
+  echo
+  echo "### Where the allocated bytes came from ($sources_requests requests in ${duration} s, probe events on)"
+  echo
+  echo "| source | per request |"
+  echo "| --- | ---: |"
+  # The total and the ten largest types by the GC's samples (one about every 100 KB; the probe's own event objects,
+  # EventWrittenEventArgs and the like, are among them), then every ArrayPool figure in buffers.
+  awk -F'\t' -v r="$sources_requests" '
+    $2 ~ /^ArrayPool/ { pool[++n] = sprintf("| %s | %.2f buffers |", $2, $1 / r); next }
+    ++types <= 11 { printf "| %s | %.0f B |\n", $2, $1 / r }
+    END { for (i = 1; i <= n; i++) print pool[i] }' "$WORK/allocation-sources.txt"
+fi

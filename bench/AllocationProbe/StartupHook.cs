@@ -3,6 +3,8 @@
 // named by BENCH_ALLOCATION_FILE, through a temporary file and a rename so the reader never sees a partial number.
 // The script signals right before and right after a counted run, outside the measured window; between signals the
 // probe does nothing (the runtime's own signal thread delivers the signal, no thread or timer of its own).
+// With BENCH_ALLOCATION_SOURCES_FILE set as well (or alone), the same signals start and write a tally of where the
+// bytes came from (AllocationSources.cs; used by bench/allocation-sources.sh).
 using System.Globalization;
 using System.Runtime.InteropServices;
 
@@ -15,23 +17,35 @@ internal static class StartupHook
 
     // Kept reachable for the life of the process: disposing the registration (or losing it to the GC) unregisters it.
     private static PosixSignalRegistration? s_registration;
+    private static AllocationSources? s_sources;
 
     public static void Initialize()
     {
         string? path = Environment.GetEnvironmentVariable("BENCH_ALLOCATION_FILE");
-        if (string.IsNullOrEmpty(path))
+        string? sourcesPath = Environment.GetEnvironmentVariable("BENCH_ALLOCATION_SOURCES_FILE");
+        if (string.IsNullOrEmpty(path) && string.IsNullOrEmpty(sourcesPath))
         {
             return;
+        }
+
+        if (!string.IsNullOrEmpty(sourcesPath))
+        {
+            s_sources = new AllocationSources(sourcesPath);
         }
 
         s_registration = PosixSignalRegistration.Create((PosixSignal)SigUsr2, context =>
         {
             // Without this the signal's default action (terminate) would follow the handler.
             context.Cancel = true;
-            long allocated = GC.GetTotalAllocatedBytes(precise: true);
-            string temporary = path + ".tmp";
-            File.WriteAllText(temporary, allocated.ToString(CultureInfo.InvariantCulture) + "\n");
-            File.Move(temporary, path, overwrite: true);
+            if (!string.IsNullOrEmpty(path))
+            {
+                long allocated = GC.GetTotalAllocatedBytes(precise: true);
+                string temporary = path + ".tmp";
+                File.WriteAllText(temporary, allocated.ToString(CultureInfo.InvariantCulture) + "\n");
+                File.Move(temporary, path, overwrite: true);
+            }
+
+            s_sources?.Toggle();
         });
     }
 }
