@@ -145,6 +145,18 @@ else
   fi
 fi
 
+# Each thread's context switches so far, from /proc: "tid<TAB>name<TAB>voluntary<TAB>involuntary" lines. A
+# voluntary switch is a thread going to sleep (epoll_wait, a futex); an involuntary one is a runnable thread taken
+# off the core: preempted, or yielding (sched_yield, which idle thread-pool workers call while they spin for work).
+thread_switches() { # pid
+  awk -F':[ \t]*' '
+    $1 == "Name" { name[FILENAME] = $2 }
+    $1 == "voluntary_ctxt_switches" { vol[FILENAME] = $2 }
+    $1 == "nonvoluntary_ctxt_switches" { invol[FILENAME] = $2 }
+    END { for (f in name) { tid = f; gsub(/^.*task\/|\/status$/, "", tid); printf "%s\t%s\t%d\t%d\n", tid, name[f], vol[f], invol[f] } }
+  ' /proc/"$1"/task/*/status 2>/dev/null || true
+}
+
 wrk_run() { # seconds: one wrk run of the workload; prints the number of completed requests
   local script=()
   ((depth > 1)) && script=(-s "$BENCH_DIR/lua/pipeline.lua")
@@ -183,7 +195,9 @@ done
 taskset -c 1 perf stat -x, -o "$stat_out" "${events[@]}" -p "$SERVER_PID" -- sleep "$((duration + 1))" &
 stat_pid=$!
 sleep 0.5
+thread_switches "$SERVER_PID" >"$WORK/switches-before.tsv"
 stat_requests=$(wrk_run "$duration")
+thread_switches "$SERVER_PID" >"$WORK/switches-after.tsv"
 wait "$stat_pid"
 
 log "perf record for ${duration}s"
@@ -228,6 +242,23 @@ awk -F, -v requests="$stat_requests" -v duration="$duration" -v server="$server"
     printf "| any other call | %.3f |\n", (value["all system calls"] - listed) / requests
     printf "\n"
   }' "$stat_out"
+# By thread name (the pool's workers share one), over the same load as perf stat's count; threads that started
+# during the run count from zero.
+echo "| thread | threads | voluntary switches per request | involuntary per request |"
+echo "| --- | ---: | ---: | ---: |"
+awk -F'\t' -v r="$stat_requests" '
+  FNR == NR { vol0[$1] = $3; invol0[$1] = $4; next }
+  {
+    if (!($2 in threads)) names[++n] = $2
+    threads[$2]++; vol[$2] += $3 - vol0[$1]; invol[$2] += $4 - invol0[$1]
+  }
+  END {
+    for (i = 1; i <= n; i++) {
+      t = names[i]
+      if ((vol[t] + invol[t]) / r >= 0.001) printf "%.6f\t| %s | %d | %.3f | %.3f |\n", (vol[t] + invol[t]) / r, t, threads[t], vol[t] / r, invol[t] / r
+    }
+  }' "$WORK/switches-before.tsv" "$WORK/switches-after.tsv" | sort -gr | cut -f2-
+echo
 us_per_request=$(awk -F, -v r="$stat_requests" '$3 == "task-clock" { printf "%.3f", $1 * 1000 / r }' "$stat_out")
 
 awk -v us="$us_per_request" -f "$BENCH_DIR/lib/profile.awk" "$WORK/perf.script"
