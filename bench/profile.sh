@@ -247,7 +247,7 @@ awk -F, -v requests="$stat_requests" -v duration="$duration" -v server="$server"
 echo "| thread | threads | voluntary switches per request | involuntary per request |"
 echo "| --- | ---: | ---: | ---: |"
 awk -F'\t' -v r="$stat_requests" '
-  FNR == NR { vol0[$1] = $3; invol0[$1] = $4; next }
+  FILENAME == ARGV[1] { vol0[$1] = $3; invol0[$1] = $4; next }
   {
     if (!($2 in threads)) names[++n] = $2
     threads[$2]++; vol[$2] += $3 - vol0[$1]; invol[$2] += $4 - invol0[$1]
